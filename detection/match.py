@@ -1,0 +1,72 @@
+"""Matching a window's fingerprint against the index: vote for (track, time offset) pairs.
+
+A song that is really playing puts many hashes at one consistent offset between track time and window
+time; chance collisions scatter over all offsets.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from detection.fingerprint import FRAME_SECONDS, Fingerprint
+from detection.index import Index
+
+_OFFSET_BIAS = 1 << 21  # offsets are in frames; keeps them non-negative inside the vote key
+
+
+@dataclass(frozen=True)
+class MatchParams:
+    #: Hashes that must agree on one (track, offset) before a window counts as a match.
+    min_score: int = 12
+    #: The winner must beat the best other track by this factor.
+    min_margin: float = 2.0
+
+
+@dataclass(frozen=True)
+class Match:
+    track_id: int
+    #: Track time minus window time, in seconds: where in the track the window started.
+    track_offset_s: float
+    #: Hashes agreeing on the winning offset.
+    score: int
+    #: Share of the votes the winner holds against the runner-up and chance, 0..1.
+    confidence: float
+    #: Window-relative seconds of the first and last agreeing hash: the audible extent of the track.
+    first_hit_s: float
+    last_hit_s: float
+
+
+def match(index: Index, query: Fingerprint, params: MatchParams = MatchParams()) -> Match | None:
+    if len(query) == 0 or index.track_count == 0:
+        return None
+    postings = index.lookup(query)
+    if len(postings.track_slots) == 0:
+        return None
+    offsets = postings.track_frames.astype(np.int64) - postings.query_frames
+    keys = postings.track_slots.astype(np.int64) * (2 * _OFFSET_BIAS) + offsets + _OFFSET_BIAS
+    unique_keys, counts = np.unique(keys, return_counts=True)
+    # Let neighbouring offsets vote together: frame rounding splits a true offset over two bins.
+    smoothed = counts.copy()
+    adjacent = np.diff(unique_keys) == 1
+    smoothed[:-1] += np.where(adjacent, counts[1:], 0)
+    smoothed[1:] += np.where(adjacent, counts[:-1], 0)
+    best = int(np.argmax(smoothed))
+    score = int(smoothed[best])
+    best_slot = int(unique_keys[best] // (2 * _OFFSET_BIAS))
+    other = unique_keys // (2 * _OFFSET_BIAS) != best_slot
+    runner_up = int(smoothed[other].max()) if other.any() else 0
+    if score < params.min_score or score < params.min_margin * runner_up:
+        return None
+    best_key = int(unique_keys[best])
+    agreeing = np.abs(keys - best_key) <= 1
+    hit_frames = postings.query_frames[agreeing]
+    offset_frames = best_key % (2 * _OFFSET_BIAS) - _OFFSET_BIAS
+    return Match(
+        track_id=int(index.track_ids[best_slot]),
+        track_offset_s=offset_frames * FRAME_SECONDS,
+        score=score,
+        confidence=round(score / (score + runner_up + params.min_score), 4),
+        first_hit_s=float(hit_frames.min()) * FRAME_SECONDS,
+        last_hit_s=float(hit_frames.max()) * FRAME_SECONDS,
+    )

@@ -1,0 +1,68 @@
+"""The detection path end to end, as the stream runs it: chunks -> windows -> matches -> plays.
+
+The agents run these steps one topic apart; `scan` runs them in one loop over a recording, so the
+stream and the offline scan give the same plays.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from detection.fingerprint import fingerprint
+from detection.index import Index
+from detection.match import MatchParams, match
+from detection.plays import Play, PlayParams, StationState, WindowResult, advance
+from detection.windows import Window, Windower
+
+
+@dataclass(frozen=True)
+class Chunk:
+    start_at: float
+    samples: np.ndarray
+    sample_rate: int
+    discontinuity: bool = False
+    final: bool = False
+
+
+def chunk_recording(
+    samples: np.ndarray, sample_rate: int, start_at: float, chunk_seconds: float
+) -> Iterator[Chunk]:
+    """Cut a decoded recording into the chunks an ingester publishes; the last one is final."""
+    step = max(1, int(round(chunk_seconds * sample_rate)))
+    count = max(1, -(-len(samples) // step))
+    for i in range(count):
+        yield Chunk(
+            start_at=start_at + i * step / sample_rate,
+            samples=samples[i * step:(i + 1) * step],
+            sample_rate=sample_rate,
+            discontinuity=i == 0,
+            final=i == count - 1,
+        )
+
+
+def analyse(index: Index, window: Window, params: MatchParams = MatchParams()) -> WindowResult:
+    found = match(index, fingerprint(window.samples), params)
+    common = dict(start_at=window.start_at, end_at=window.end_at,
+                  discontinuity=window.discontinuity, final=window.final)
+    if found is None:
+        return WindowResult(**common)
+    return WindowResult(
+        **common,
+        track_id=found.track_id,
+        track_offset_s=found.track_offset_s,
+        score=found.score,
+        confidence=found.confidence,
+        first_hit_at=window.start_at + found.first_hit_s,
+        last_hit_at=window.start_at + found.last_hit_s,
+    )
+
+
+def scan(index: Index, chunks: Iterable[Chunk], play_params: PlayParams = PlayParams()) -> Iterator[Play]:
+    windower = Windower()
+    state = StationState()
+    for chunk in chunks:
+        for window in windower.push(chunk.start_at, chunk.samples, chunk.sample_rate,
+                                    chunk.discontinuity, chunk.final):
+            yield from advance(state, analyse(index, window), play_params)

@@ -1,0 +1,152 @@
+"""From a station's window matches to plays: one play per airing, timed in station time.
+
+A play opens once enough consecutive windows agree on the same track at the same alignment (the station
+time at which the track's first second would have aired), and closes on silence or unknown audio longer
+than a gap, another confirmed track, a discontinuity in the stream, or the end of the stream.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class PlayParams:
+    #: Consecutive agreeing windows needed before a play is believed.
+    min_windows: int = 2
+    #: Windows of the same airing agree on the alignment within this many seconds.
+    align_tolerance_s: float = 1.0
+    #: A play ends once no agreeing window has been heard for this long.
+    max_gap_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class WindowResult:
+    """What the matcher said about one window of station audio (track_id None: nothing known)."""
+
+    start_at: float
+    end_at: float
+    track_id: int | None = None
+    track_offset_s: float = 0.0
+    score: int = 0
+    confidence: float = 0.0
+    first_hit_at: float = 0.0
+    last_hit_at: float = 0.0
+    discontinuity: bool = False
+    final: bool = False
+
+
+@dataclass(frozen=True)
+class Play:
+    track_id: int
+    start_at: float
+    end_at: float
+    track_offset_start_s: float
+    track_offset_end_s: float
+    confidence: float
+    windows: int
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_at - self.start_at
+
+
+@dataclass
+class Airing:
+    """A run of windows agreeing on one track and alignment."""
+
+    track_id: int
+    alignment_at: float
+    first_at: float
+    last_at: float
+    windows: int = 1
+    confidence: float = 0.0
+
+    def agrees(self, result: WindowResult, tolerance_s: float) -> bool:
+        return result.track_id == self.track_id and abs(_alignment(result) - self.alignment_at) <= tolerance_s
+
+    def extend(self, result: WindowResult) -> None:
+        self.first_at = min(self.first_at, result.first_hit_at)
+        self.last_at = max(self.last_at, result.last_hit_at)
+        self.windows += 1
+        self.confidence = max(self.confidence, result.confidence)
+
+    def to_play(self) -> Play:
+        return Play(
+            track_id=self.track_id,
+            start_at=round(self.first_at, 3),
+            end_at=round(self.last_at, 3),
+            track_offset_start_s=round(self.first_at - self.alignment_at, 3),
+            track_offset_end_s=round(self.last_at - self.alignment_at, 3),
+            confidence=self.confidence,
+            windows=self.windows,
+        )
+
+
+def _alignment(result: WindowResult) -> float:
+    return result.start_at - result.track_offset_s
+
+
+@dataclass
+class StationState:
+    """Everything the play logic remembers about one station; serialisable to a plain dict."""
+
+    current: Airing | None = None
+    candidate: Airing | None = None
+    heard_until: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "StationState":
+        if not data:
+            return cls()
+        return cls(
+            current=Airing(**data["current"]) if data.get("current") else None,
+            candidate=Airing(**data["candidate"]) if data.get("candidate") else None,
+            heard_until=data.get("heard_until", 0.0),
+        )
+
+
+def close_current(state: StationState) -> list[Play]:
+    played = [state.current.to_play()] if state.current else []
+    state.current = None
+    state.candidate = None
+    return played
+
+
+def advance(state: StationState, result: WindowResult, params: PlayParams = PlayParams()) -> list[Play]:
+    """Feed one window result; returns the plays that this window closed."""
+    plays: list[Play] = []
+    if result.discontinuity:
+        plays += close_current(state)
+    if result.track_id is not None:
+        if state.current and state.current.agrees(result, params.align_tolerance_s):
+            state.current.extend(result)
+            state.candidate = None
+        elif state.candidate and state.candidate.agrees(result, params.align_tolerance_s):
+            state.candidate.extend(result)
+            if state.candidate.windows >= params.min_windows:
+                confirmed = state.candidate
+                plays += close_current(state)
+                state.current = confirmed
+        else:
+            state.candidate = Airing(
+                track_id=result.track_id,
+                alignment_at=_alignment(result),
+                first_at=result.first_hit_at,
+                last_at=result.last_hit_at,
+                confidence=result.confidence,
+            )
+            if params.min_windows <= 1:
+                confirmed = state.candidate
+                plays += close_current(state)
+                state.current = confirmed
+    state.heard_until = max(state.heard_until, result.end_at)
+    if state.current and state.heard_until - state.current.last_at > params.max_gap_s:
+        plays += close_current(state)
+    if state.candidate and state.heard_until - state.candidate.last_at > params.max_gap_s:
+        state.candidate = None
+    if result.final:
+        plays += close_current(state)
+    return plays

@@ -1,0 +1,51 @@
+from detection.plays import PlayParams, StationState, WindowResult, advance
+
+
+def hit(start, track_id, offset, final=False, discontinuity=False):
+    return WindowResult(start_at=start, end_at=start + 8, track_id=track_id, track_offset_s=offset,
+                        score=50, confidence=0.9, first_hit_at=start, last_hit_at=start + 8,
+                        final=final, discontinuity=discontinuity)
+
+
+def nothing(start, final=False):
+    return WindowResult(start_at=start, end_at=start + 8, final=final)
+
+
+def feed(results, params=PlayParams()):
+    state, plays = StationState(), []
+    for result in results:
+        plays += advance(state, result, params)
+    return plays, state
+
+
+def test_a_single_window_is_not_a_play():
+    plays, _ = feed([nothing(0), hit(4, 1, 0), nothing(8), nothing(12), nothing(16), nothing(24, final=True)])
+    assert plays == []
+
+
+def test_consecutive_windows_make_one_play_closed_by_silence():
+    plays, state = feed([hit(0, 1, 0), hit(4, 1, 4), hit(8, 1, 8), nothing(12), nothing(16), nothing(20)])
+    assert [(p.track_id, p.start_at, p.end_at, p.windows) for p in plays] == [(1, 0, 16, 3)]
+    assert state.current is None
+
+
+def test_another_track_closes_the_play():
+    plays, state = feed([hit(0, 1, 30), hit(4, 1, 34), hit(8, 2, 0), hit(12, 2, 4)])
+    assert [(p.track_id, p.start_at, p.end_at, p.track_offset_start_s) for p in plays] == [(1, 0, 12, 30)]
+    assert state.current.track_id == 2
+
+
+def test_one_stray_window_inside_a_play_does_not_split_it():
+    plays, _ = feed([hit(0, 1, 0), hit(4, 1, 4), hit(8, 9, 100), hit(12, 1, 12), hit(16, 1, 16, final=True)])
+    assert [(p.track_id, p.start_at, p.end_at) for p in plays] == [(1, 0, 24)]
+
+
+def test_discontinuity_never_merges_across_a_gap():
+    plays, _ = feed([hit(0, 1, 0), hit(4, 1, 4), hit(20, 1, 20, discontinuity=True), hit(24, 1, 24, final=True)])
+    assert [(p.start_at, p.end_at) for p in plays] == [(0, 12), (20, 32)]
+
+
+def test_state_round_trips_through_a_dict():
+    _, state = feed([hit(0, 1, 0), hit(4, 1, 4), hit(8, 2, 0)])
+    restored = StationState.from_dict(state.to_dict())
+    assert restored == state
