@@ -33,7 +33,7 @@ def decode_file(path: str | Path, sample_rate: int = ANALYSIS_RATE) -> np.ndarra
     except UndecodableAudio:
         raise
     except (av.FFmpegError, OSError, ValueError) as exc:
-        raise UndecodableAudio(f"{path}: {exc}") from exc
+        raise UndecodableAudio(f"{path}: not decodable audio ({getattr(exc, 'strerror', None) or exc})") from exc
     if not pieces:
         raise UndecodableAudio(f"{path}: decoded to no samples")
     return np.concatenate(pieces).astype(np.float32, copy=False)

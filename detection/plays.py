@@ -120,6 +120,10 @@ def advance(state: StationState, result: WindowResult, params: PlayParams = Play
     plays: list[Play] = []
     if result.discontinuity:
         plays += close_current(state)
+        state.heard_until = 0.0
+    elif result.end_at <= state.heard_until:
+        # Heard already (a redelivered window after a restart); only its end-of-stream mark is news.
+        return close_current(state) if result.final else []
     if result.track_id is not None:
         if state.current and state.current.agrees(result, params.align_tolerance_s):
             state.current.extend(result)

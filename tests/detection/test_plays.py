@@ -49,3 +49,12 @@ def test_state_round_trips_through_a_dict():
     _, state = feed([hit(0, 1, 0), hit(4, 1, 4), hit(8, 2, 0)])
     restored = StationState.from_dict(state.to_dict())
     assert restored == state
+
+
+def test_a_redelivered_window_is_ignored_but_a_new_stream_starts_over():
+    windows = [hit(0, 1, 0), hit(4, 1, 4), hit(8, 1, 8)]
+    plays, state = feed(windows + windows[1:] + [nothing(12, final=True)])
+    assert [(p.start_at, p.end_at, p.windows) for p in plays] == [(0, 16, 3)]
+    replay = [hit(0, 1, 0, discontinuity=True), hit(4, 1, 4), nothing(8, final=True)]
+    again, _ = feed(windows + replay)
+    assert [(p.start_at, p.end_at) for p in again] == [(0, 16), (0, 12)]

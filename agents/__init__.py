@@ -1,0 +1,1 @@
+"""The pipeline's Faust agents, one stage a module: fingerprint -> plays -> sink."""

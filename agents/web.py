@@ -1,0 +1,21 @@
+"""/stats/: what this worker has seen, per station (the worker's own partitions)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import faust
+from faust.web import Request, Response, View
+
+from airspin.runtime import Runtime
+
+
+def register(app: faust.App, runtime: Runtime) -> None:
+    @app.page("/stats/")
+    class StatsView(View):
+        async def get(self, request: Request) -> Response:
+            snapshot = runtime.stats.snapshot()
+            for counters in snapshot["stations"].values():
+                if counters["last_chunk_at"] is not None:
+                    counters["last_chunk_at"] = datetime.fromtimestamp(
+                        counters["last_chunk_at"], tz=timezone.utc).isoformat()
+            return self.json(snapshot)

@@ -1,0 +1,166 @@
+"""Custom commands of the `airspin` CLI, added to Faust's own (`airspin worker` etc. come from Faust)."""
+from __future__ import annotations
+
+import asyncio
+import csv
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+from faust.cli.faust import cli as faust_cli
+from tqdm import tqdm
+
+from airspin.settings import Settings
+from detection.audio import UndecodableAudio
+from detection.pipeline import chunk_recording, scan
+from ingest.file import decode_as_aired
+from storage import catalog, migrate, plays
+from storage.pool import create_pool
+
+EXPORT_COLUMNS = ["station", "track_ref", "title", "artist", "isrc", "start_at", "end_at",
+                  "duration_s", "confidence"]
+
+
+def parse_time(text: str | None) -> datetime | None:
+    """ISO 8601; a time without a zone is UTC."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"{text!r} is not an ISO 8601 time") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def write_csv(rows: list[dict]) -> None:
+    writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: value.isoformat() if isinstance(value, datetime) else value
+                         for key, value in row.items()})
+
+
+async def with_pool(settings: Settings, work):
+    pool = await create_pool(settings.database_url)
+    try:
+        return await work(pool)
+    finally:
+        await pool.close()
+
+
+def register(settings: Settings) -> None:
+    def run(work):
+        return asyncio.run(with_pool(settings, work))
+
+    @click.group(name="db")
+    def db_group():
+        """Database schema."""
+
+    @db_group.command(name="migrate")
+    def db_migrate():
+        """Apply pending migrations."""
+        applied = run(migrate.migrate)
+        click.echo(f"applied: {', '.join(applied)}" if applied else "schema is up to date")
+
+    @click.group(name="catalog")
+    def catalog_group():
+        """Registered recordings."""
+
+    @catalog_group.command(name="add")
+    @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+    def catalog_add(paths):
+        """Register audio files or folders (MP3, Ogg/Opus, FLAC, WAV, M4A)."""
+        from airspin.catalog_files import find_audio_files, register_files
+
+        files = find_audio_files(paths)
+        with tqdm(total=len(files), unit="file", file=sys.stderr) as progress:
+            report = run(lambda pool: register_files(pool, files, lambda _: progress.update()))
+        for path, reason in report.failed:
+            click.echo(f"failed: {path}: {reason}", err=True)
+        click.echo(f"added {len(report.added)}, already registered {len(report.unchanged)}, "
+                   f"failed {len(report.failed)}")
+        if report.failed:
+            sys.exit(1)
+
+    @catalog_group.command(name="list")
+    def catalog_list():
+        """List registered tracks."""
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["ref", "title", "artist", "isrc", "duration_s", "hashes"])
+        for row in run(catalog.list_tracks):
+            writer.writerow([row["ref"], row["title"], row["artist"], row["isrc"],
+                             row["duration_s"], row["hash_count"]])
+
+    @catalog_group.command(name="remove")
+    @click.argument("ref")
+    def catalog_remove(ref):
+        """Remove a track (one with plays on record stays)."""
+        try:
+            removed = run(lambda pool: catalog.remove_track(pool, ref))
+        except ValueError as exc:
+            raise click.ClickException(str(exc))
+        if not removed:
+            raise click.ClickException(f"no track {ref!r}")
+        click.echo(f"removed {ref}")
+
+    @click.group(name="ingest")
+    def ingest_group():
+        """Publish station audio to Kafka."""
+
+    @ingest_group.command(name="file")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--station", required=True, help="Station id (the Kafka key).")
+    @click.option("--start-at", help="Station time of the first sample (ISO 8601); default now.")
+    @click.option("--realtime", is_flag=True, help="Pace chunks at the speed they would air.")
+    def ingest_file_command(path, station, start_at, realtime):
+        """Publish a recording as a station's chunks."""
+        from ingest.file import ingest_file
+
+        start = parse_time(start_at) or datetime.now(timezone.utc)
+        try:
+            count = ingest_file(settings, path, station, start.timestamp(), realtime)
+        except UndecodableAudio as exc:
+            raise click.ClickException(str(exc))
+        click.echo(f"published {count} chunks for station {station}", err=True)
+
+    @click.command(name="scan")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--station", required=True)
+    @click.option("--start-at", help="Station time of the first sample (ISO 8601); default now.")
+    def scan_command(path, station, start_at):
+        """Detect plays in a recording without Kafka, as the stream would; prints CSV."""
+        start = parse_time(start_at) or datetime.now(timezone.utc)
+        try:
+            samples = decode_as_aired(path, settings.ingest_sample_rate)
+        except UndecodableAudio as exc:
+            raise click.ClickException(str(exc))
+
+        async def load(pool):
+            return (await catalog.load_index(pool))[1], {r["id"]: r for r in await catalog.list_tracks(pool)}
+
+        index, tracks = run(load)
+        chunks = chunk_recording(samples, settings.ingest_sample_rate, start.timestamp(), settings.chunk_seconds)
+        write_csv([
+            {**dict(tracks[p.track_id]), "station": station, "track_ref": tracks[p.track_id]["ref"],
+             "start_at": datetime.fromtimestamp(p.start_at, timezone.utc),
+             "end_at": datetime.fromtimestamp(p.end_at, timezone.utc),
+             "duration_s": round(p.duration_s, 3), "confidence": p.confidence}
+            for p in scan(index, chunks)
+        ])
+
+    @click.group(name="plays")
+    def plays_group():
+        """The play log."""
+
+    @plays_group.command(name="export")
+    @click.option("--station")
+    @click.option("--since", help="Plays ending at or after this time (ISO 8601).")
+    @click.option("--until", help="Plays starting before this time (ISO 8601).")
+    def plays_export(station, since, until):
+        """Plays as CSV."""
+        rows = run(lambda pool: plays.export_plays(pool, station, parse_time(since), parse_time(until)))
+        write_csv([dict(row) for row in rows])
+
+    for command in (db_group, catalog_group, ingest_group, scan_command, plays_group):
+        faust_cli.add_command(command)

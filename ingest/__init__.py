@@ -1,0 +1,1 @@
+"""Station ingesters: Kafka producers that publish timestamped audio chunks keyed by station."""

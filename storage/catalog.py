@@ -1,0 +1,83 @@
+"""The catalog: registered recordings, their metadata and fingerprints."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import asyncpg
+import numpy as np
+
+from detection.fingerprint import Fingerprint
+from detection.index import Index
+
+
+@dataclass(frozen=True)
+class TrackInfo:
+    ref: str
+    duration_s: float
+    audio_sha256: str
+    title: str | None = None
+    artist: str | None = None
+    isrc: str | None = None
+    rights_holders: list[dict] = field(default_factory=list)
+    source_path: str | None = None
+
+
+class RefTaken(ValueError):
+    """The reference is registered already, with different audio."""
+
+
+async def add_track(pool: asyncpg.Pool, info: TrackInfo, fp: Fingerprint) -> tuple[int, bool]:
+    """Register a track; returns (track id, whether it was new).  The same audio again is a no-op."""
+    async with pool.acquire() as conn, conn.transaction():
+        existing = await conn.fetchrow("SELECT id, ref FROM tracks WHERE audio_sha256 = $1", info.audio_sha256)
+        if existing:
+            return existing["id"], False
+        if await conn.fetchval("SELECT 1 FROM tracks WHERE ref = $1", info.ref):
+            raise RefTaken(f"reference {info.ref!r} is registered already with different audio")
+        track_id = await conn.fetchval(
+            "INSERT INTO tracks (ref, title, artist, isrc, duration_s, rights_holders, audio_sha256, source_path)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            info.ref, info.title, info.artist, info.isrc, info.duration_s, info.rights_holders,
+            info.audio_sha256, info.source_path,
+        )
+        await conn.execute(
+            "INSERT INTO fingerprints (track_id, hashes, frames, hash_count) VALUES ($1, $2, $3, $4)",
+            track_id, fp.hashes.astype("<u4").tobytes(), fp.frames.astype("<i4").tobytes(), len(fp),
+        )
+        await conn.execute("UPDATE catalog_version SET version = version + 1")
+        return track_id, True
+
+
+async def remove_track(pool: asyncpg.Pool, ref: str) -> bool:
+    """Remove a track that has no plays; one with plays stays, since the play log refers to it."""
+    async with pool.acquire() as conn, conn.transaction():
+        track_id = await conn.fetchval("SELECT id FROM tracks WHERE ref = $1", ref)
+        if track_id is None:
+            return False
+        if await conn.fetchval("SELECT 1 FROM plays WHERE track_id = $1 LIMIT 1", track_id):
+            raise ValueError(f"track {ref!r} has plays on record; it cannot be removed")
+        await conn.execute("DELETE FROM tracks WHERE id = $1", track_id)
+        await conn.execute("UPDATE catalog_version SET version = version + 1")
+        return True
+
+
+async def list_tracks(pool: asyncpg.Pool) -> list[asyncpg.Record]:
+    return await pool.fetch(
+        "SELECT t.id, t.ref, t.title, t.artist, t.isrc, t.duration_s, t.rights_holders, f.hash_count"
+        " FROM tracks t JOIN fingerprints f ON f.track_id = t.id ORDER BY t.id"
+    )
+
+
+async def catalog_version(pool: asyncpg.Pool) -> int:
+    return await pool.fetchval("SELECT version FROM catalog_version")
+
+
+async def load_index(pool: asyncpg.Pool) -> tuple[int, Index]:
+    """The whole catalog as a matching index, with the catalog version it reflects."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        version = await conn.fetchval("SELECT version FROM catalog_version")
+        rows = await conn.fetch("SELECT track_id, hashes, frames FROM fingerprints ORDER BY track_id")
+    fingerprints = [
+        Fingerprint(np.frombuffer(row["hashes"], "<u4"), np.frombuffer(row["frames"], "<i4")) for row in rows
+    ]
+    return version, Index([row["track_id"] for row in rows], fingerprints)
