@@ -44,6 +44,8 @@ start() {
   as_postgres "$bin/psql" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 <<SQL
 SELECT 'CREATE ROLE $db_user LOGIN PASSWORD ''$db_password'''
   WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$db_user') \gexec
+-- The tests give every run a database of its own.
+ALTER ROLE $db_user CREATEDB;
 SELECT 'CREATE DATABASE $db_name OWNER $db_user'
   WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$db_name') \gexec
 \c $db_name

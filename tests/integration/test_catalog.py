@@ -1,0 +1,50 @@
+"""`airspin catalog`: what a rights organisation sees when it registers its recordings."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from synth.encode import write_audio
+from synth.music import song
+from tests.integration.conftest import RATE, airspin
+
+pytestmark = pytest.mark.integration
+
+
+async def test_catalog_has_metadata_and_fingerprints(pool, catalog):
+    rows = await pool.fetch(
+        "SELECT ref, title, artist, isrc, duration_s, rights_holders, hash_count"
+        " FROM tracks JOIN fingerprints ON track_id = id WHERE ref LIKE 'REF-%' ORDER BY ref")
+    assert [r["ref"] for r in rows] == ["REF-11", "REF-12", "REF-13", "REF-14"]
+    first = rows[0]
+    assert (first["title"], first["artist"], first["isrc"]) == ("Title REF-11", "Artist REF-11", "QZ00000011")
+    assert first["rights_holders"] == [{"name": "Label A", "share": 70.0}, {"name": "Label B", "share": 30.0}]
+    assert all(abs(r["duration_s"] - 40) < 0.2 and r["hash_count"] > 1000 for r in rows)
+
+
+async def test_a_broken_file_is_reported_and_the_rest_load(settings, pool, tmp_path):
+    write_audio(tmp_path / "good-one.mp3", song(301, 20, RATE), RATE)
+    (tmp_path / "broken.mp3").write_bytes(b"ID3 but nothing that decodes" * 50)
+    write_audio(tmp_path / "good-two.flac", song(302, 20, RATE), RATE)
+    result = await asyncio.to_thread(airspin, settings, "catalog", "add", str(tmp_path), check=False)
+    assert result.returncode == 1
+    assert "broken.mp3" in result.stderr and "not decodable" in result.stderr
+    assert "added 2, already registered 0, failed 1" in result.stdout
+    refs = {r["ref"] for r in await pool.fetch("SELECT ref FROM tracks")}
+    assert {"good-one", "good-two"} <= refs and "broken" not in refs
+
+    again = await asyncio.to_thread(airspin, settings, "catalog", "add", str(tmp_path / "good-one.mp3"))
+    assert "added 0, already registered 1" in again.stdout
+    assert await pool.fetchval("SELECT count(*) FROM tracks WHERE ref = 'good-one'") == 1
+
+
+async def test_list_and_remove(settings, pool, tmp_path):
+    write_audio(tmp_path / "short-lived.wav", song(401, 15, RATE), RATE)
+    await asyncio.to_thread(airspin, settings, "catalog", "add", str(tmp_path / "short-lived.wav"))
+    listing = (await asyncio.to_thread(airspin, settings, "catalog", "list")).stdout
+    assert "short-lived" in listing
+    await asyncio.to_thread(airspin, settings, "catalog", "remove", "short-lived")
+    assert await pool.fetchval("SELECT count(*) FROM tracks WHERE ref = 'short-lived'") == 0
+    missing = await asyncio.to_thread(airspin, settings, "catalog", "remove", "short-lived", check=False)
+    assert missing.returncode != 0 and "no track 'short-lived'" in missing.stderr
