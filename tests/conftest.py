@@ -19,3 +19,9 @@ def catalog_songs() -> dict[int, np.ndarray]:
 def catalog_index(catalog_songs) -> Index:
     ids = list(catalog_songs)
     return Index(ids, [fingerprint(resample(catalog_songs[i], RATE)) for i in ids])
+
+
+# Fixtures on the real broker and database, for every test folder that needs them.
+from tests.services import (  # noqa: E402,F401
+    base_settings, catalog, database_url, kafka, media, pool, run_id, settings, worker,
+)

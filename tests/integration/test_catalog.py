@@ -7,7 +7,7 @@ import pytest
 
 from synth.encode import write_audio
 from synth.music import song
-from tests.integration.conftest import RATE, airspin
+from tests.services import RATE, airspin
 
 pytestmark = pytest.mark.integration
 

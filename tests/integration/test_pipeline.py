@@ -11,7 +11,7 @@ import pytest
 from ingest.file import ingest_file
 from ingest.producer import ChunkProducer, ensure_topics
 from synth.music import song
-from tests.integration.conftest import RATE, airspin, read_topic, wait_for_rows, write_wav
+from tests.services import RATE, airspin, read_topic, wait_for_rows, write_wav
 from topics import AUDIO_CHUNKS, dead_letter
 from topics.records import AudioChunk
 
