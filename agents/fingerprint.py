@@ -25,7 +25,7 @@ def register(app: faust.App, topics: Topics, runtime: Runtime) -> None:
                 windower = windowers.setdefault(chunk.station_id, Windower())
                 counters = runtime.stats.station(chunk.station_id)
                 for window in windower.push(chunk.start_at, chunk.samples, chunk.sample_rate,
-                                            chunk.discontinuity, chunk.final):
+                                            chunk.session, chunk.discontinuity, chunk.final):
                     result = analyse(index, window)
                     await topics.window_matches.send(
                         key=chunk.station_id.encode(),

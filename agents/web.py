@@ -18,4 +18,6 @@ def register(app: faust.App, runtime: Runtime) -> None:
                 if counters["last_chunk_at"] is not None:
                     counters["last_chunk_at"] = datetime.fromtimestamp(
                         counters["last_chunk_at"], tz=timezone.utc).isoformat()
+            snapshot["assigned_partitions"] = sorted(
+                f"{tp.topic}:{tp.partition}" for tp in app.assignor.assigned_actives())
             return self.json(snapshot)

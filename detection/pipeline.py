@@ -22,12 +22,13 @@ class Chunk:
     start_at: float
     samples: np.ndarray
     sample_rate: int
+    session: str = ""
     discontinuity: bool = False
     final: bool = False
 
 
 def chunk_recording(
-    samples: np.ndarray, sample_rate: int, start_at: float, chunk_seconds: float
+    samples: np.ndarray, sample_rate: int, start_at: float, chunk_seconds: float, session: str = ""
 ) -> Iterator[Chunk]:
     """Cut a decoded recording into the chunks an ingester publishes; the last one is final."""
     step = max(1, int(round(chunk_seconds * sample_rate)))
@@ -37,6 +38,7 @@ def chunk_recording(
             start_at=start_at + i * step / sample_rate,
             samples=samples[i * step:(i + 1) * step],
             sample_rate=sample_rate,
+            session=session,
             discontinuity=i == 0,
             final=i == count - 1,
         )
@@ -44,7 +46,7 @@ def chunk_recording(
 
 def analyse(index: Index, window: Window, params: MatchParams = MatchParams()) -> WindowResult:
     found = match(index, fingerprint(window.samples), params)
-    common = dict(start_at=window.start_at, end_at=window.end_at,
+    common = dict(start_at=window.start_at, end_at=window.end_at, session=window.session,
                   discontinuity=window.discontinuity, final=window.final)
     if found is None:
         return WindowResult(**common)
@@ -63,6 +65,6 @@ def scan(index: Index, chunks: Iterable[Chunk], play_params: PlayParams = PlayPa
     windower = Windower()
     state = StationState()
     for chunk in chunks:
-        for window in windower.push(chunk.start_at, chunk.samples, chunk.sample_rate,
+        for window in windower.push(chunk.start_at, chunk.samples, chunk.sample_rate, chunk.session,
                                     chunk.discontinuity, chunk.final):
             yield from advance(state, analyse(index, window), play_params)

@@ -2,7 +2,8 @@
 
 A play opens once enough consecutive windows agree on the same track at the same alignment (the station
 time at which the track's first second would have aired), and closes on silence or unknown audio longer
-than a gap, another confirmed track, a discontinuity in the stream, or the end of the stream.
+than a gap, another confirmed track, a discontinuity in the stream, a new ingest session, or the end of
+the stream.  Within a session, a window heard before (redelivered after a restart) changes nothing.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class WindowResult:
 
     start_at: float
     end_at: float
+    session: str = ""
     track_id: int | None = None
     track_offset_s: float = 0.0
     score: int = 0
@@ -92,7 +94,8 @@ class StationState:
 
     current: Airing | None = None
     candidate: Airing | None = None
-    heard_until: float = 0.0
+    session: str | None = None
+    heard_until: float = 0.0  # station time up to which this session was heard
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -104,6 +107,7 @@ class StationState:
         return cls(
             current=Airing(**data["current"]) if data.get("current") else None,
             candidate=Airing(**data["candidate"]) if data.get("candidate") else None,
+            session=data.get("session"),
             heard_until=data.get("heard_until", 0.0),
         )
 
@@ -118,12 +122,14 @@ def close_current(state: StationState) -> list[Play]:
 def advance(state: StationState, result: WindowResult, params: PlayParams = PlayParams()) -> list[Play]:
     """Feed one window result; returns the plays that this window closed."""
     plays: list[Play] = []
-    if result.discontinuity:
+    if result.session != state.session:
         plays += close_current(state)
-        state.heard_until = 0.0
+        state.session, state.heard_until = result.session, 0.0
     elif result.end_at <= state.heard_until:
         # Heard already (a redelivered window after a restart); only its end-of-stream mark is news.
         return close_current(state) if result.final else []
+    if result.discontinuity:
+        plays += close_current(state)
     if result.track_id is not None:
         if state.current and state.current.agrees(result, params.align_tolerance_s):
             state.current.extend(result)

@@ -1,8 +1,9 @@
 """Turning a station's chunks into overlapping analysis windows at ANALYSIS_RATE.
 
 Windows overlap so that a song boundary never falls in an unanalysed seam.  A gap in station time, a
-change of sample rate or an explicit discontinuity starts a new segment: its first window carries the
-discontinuity flag so that no play is merged across it.
+change of sample rate, a new ingest session or an explicit discontinuity starts a new segment: its
+first window carries the discontinuity flag so that no play is merged across it.  A chunk of the
+current session that was received already (redelivered after a rebalance) is skipped.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ GAP_TOLERANCE_S = 0.25
 class Window:
     start_at: float  # station time (UTC epoch seconds) of the first sample
     samples: np.ndarray  # mono float32 at ANALYSIS_RATE
+    session: str
     discontinuity: bool
     final: bool
 
@@ -39,6 +41,8 @@ class Windower:
         self.hop = int(hop_s * ANALYSIS_RATE)
         self._reset()
         self._pending_discontinuity = False
+        self._session: str | None = None
+        self._heard_until = 0.0  # station time up to which this session's audio was received
 
     def _reset(self) -> None:
         self._resampler: soxr.ResampleStream | None = None
@@ -54,12 +58,16 @@ class Windower:
         return self._segment_start_at + self._received / self._rate
 
     def push(
-        self, start_at: float, samples: np.ndarray, sample_rate: int,
+        self, start_at: float, samples: np.ndarray, sample_rate: int, session: str = "",
         discontinuity: bool = False, final: bool = False,
     ) -> list[Window]:
+        end_at = start_at + len(samples) / sample_rate
+        if session == self._session and end_at <= self._heard_until:
+            return []  # received already: a redelivery after a rebalance or restart
         windows: list[Window] = []
         starts_segment = (
             self._resampler is None
+            or session != self._session
             or discontinuity
             or sample_rate != self._rate
             or abs(start_at - self._expected_start_at()) > GAP_TOLERANCE_S
@@ -74,6 +82,9 @@ class Windower:
             self._resampler = soxr.ResampleStream(sample_rate, ANALYSIS_RATE, 1, dtype="float32")
             self._rate = sample_rate
             self._segment_start_at = start_at
+        if session != self._session:
+            self._session, self._heard_until = session, 0.0
+        self._heard_until = max(self._heard_until, end_at)
         self._received += len(samples)
         out = self._resampler.resample_chunk(np.asarray(samples, np.float32), last=final)
         self._buffer = np.concatenate([self._buffer, out])
@@ -91,6 +102,7 @@ class Windower:
         window = Window(
             start_at=self._segment_start_at + start / ANALYSIS_RATE,
             samples=samples,
+            session=self._session,
             discontinuity=self._pending_discontinuity,
             final=final,
         )
@@ -117,5 +129,5 @@ class Windower:
         if end - start <= 0:
             # Nothing left to analyse, but a final flag must still reach the play logic.
             return [Window(self._segment_start_at + end / ANALYSIS_RATE, np.zeros(0, np.float32),
-                           self._pending_discontinuity, final)] if final else []
+                           self._session, self._pending_discontinuity, final)] if final else []
         return [self._emit(start, end, final)]

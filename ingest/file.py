@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -25,15 +26,17 @@ def ingest_file(settings: Settings, path: Path, station_id: str, start_at: float
     samples = decode_as_aired(path, rate)
     ensure_topics(settings)
     producer = ChunkProducer(settings)
+    session = uuid.uuid4().hex
     wall_start = time.monotonic()
     count = 0
-    for count, chunk in enumerate(chunk_recording(samples, rate, start_at, settings.chunk_seconds), 1):
+    chunks = chunk_recording(samples, rate, start_at, settings.chunk_seconds, session)
+    for count, chunk in enumerate(chunks, 1):
         if realtime:  # a chunk is published once its last sample would have aired
             aired = chunk.start_at - start_at + len(chunk.samples) / rate
             time.sleep(max(0.0, wall_start + aired - time.monotonic()))
         producer.send(station_id, AudioChunk(
             station_id=station_id, seq=count - 1, start_at=chunk.start_at, sample_rate=rate,
-            samples=chunk.samples, discontinuity=chunk.discontinuity, final=chunk.final,
+            samples=chunk.samples, session=session, discontinuity=chunk.discontinuity, final=chunk.final,
         ).to_bytes())
     producer.flush()
     return count

@@ -217,6 +217,16 @@ class Worker:
             time.sleep(0.5)
         raise AssertionError(f"worker not ready in {timeout_s} s:\n{self.log_path.read_text()[-4000:]}")
 
+    def wait_assigned(self, topic: str, timeout_s: float = 60) -> list[str]:
+        """Wait until this worker owns at least one partition of the topic."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            owned = [p for p in self.stats()["assigned_partitions"] if p.rsplit(":", 1)[0] == topic]
+            if owned:
+                return owned
+            time.sleep(0.5)
+        raise AssertionError(f"worker owns no partition of {topic} after {timeout_s} s")
+
     def stop(self, kill: bool = False) -> None:
         if self.process.poll() is None:
             (self.process.kill if kill else self.process.terminate)()

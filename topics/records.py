@@ -56,13 +56,15 @@ class AudioChunk:
     start_at: float
     sample_rate: int
     samples: np.ndarray  # float32 in [-1, 1]
+    #: One ingest run (a file, a stream connection): redelivered chunks are recognised within it.
+    session: str = ""
     discontinuity: bool = False
     final: bool = False
 
     def to_bytes(self) -> bytes:
         header = json.dumps({
             "station_id": self.station_id, "seq": self.seq, "start_at": self.start_at,
-            "sample_rate": self.sample_rate, "encoding": "pcm_s16le",
+            "sample_rate": self.sample_rate, "session": self.session, "encoding": "pcm_s16le",
             "discontinuity": self.discontinuity, "final": self.final,
         }).encode()
         return _CHUNK_MAGIC + _HEADER_LENGTH.pack(len(header)) + header + pcm16_encode(self.samples)
@@ -87,6 +89,7 @@ class AudioChunk:
                 start_at=float(header["start_at"]),
                 sample_rate=int(header["sample_rate"]),
                 samples=pcm16_decode(data[6 + length:]),
+                session=str(header.get("session", "")),
                 discontinuity=bool(header.get("discontinuity", False)),
                 final=bool(header.get("final", False)),
             )
@@ -106,6 +109,7 @@ class WindowMatch:
     station_id: str
     start_at: float
     end_at: float
+    session: str = ""
     track_id: int | None = None
     track_offset_s: float = 0.0
     score: int = 0

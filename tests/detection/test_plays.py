@@ -1,14 +1,14 @@
 from detection.plays import PlayParams, StationState, WindowResult, advance
 
 
-def hit(start, track_id, offset, final=False, discontinuity=False):
-    return WindowResult(start_at=start, end_at=start + 8, track_id=track_id, track_offset_s=offset,
+def hit(start, track_id, offset, final=False, discontinuity=False, session=""):
+    return WindowResult(start_at=start, end_at=start + 8, session=session, track_id=track_id, track_offset_s=offset,
                         score=50, confidence=0.9, first_hit_at=start, last_hit_at=start + 8,
                         final=final, discontinuity=discontinuity)
 
 
-def nothing(start, final=False):
-    return WindowResult(start_at=start, end_at=start + 8, final=final)
+def nothing(start, final=False, session=""):
+    return WindowResult(start_at=start, end_at=start + 8, session=session, final=final)
 
 
 def feed(results, params=PlayParams()):
@@ -51,10 +51,11 @@ def test_state_round_trips_through_a_dict():
     assert restored == state
 
 
-def test_a_redelivered_window_is_ignored_but_a_new_stream_starts_over():
+def test_a_redelivered_window_is_ignored_but_a_new_session_starts_over():
     windows = [hit(0, 1, 0), hit(4, 1, 4), hit(8, 1, 8)]
-    plays, state = feed(windows + windows[1:] + [nothing(12, final=True)])
+    plays, state = feed(windows + [hit(4, 1, 4, discontinuity=True)] + windows[1:] + [nothing(12, final=True)])
     assert [(p.start_at, p.end_at, p.windows) for p in plays] == [(0, 16, 3)]
-    replay = [hit(0, 1, 0, discontinuity=True), hit(4, 1, 4), nothing(8, final=True)]
+    replay = [hit(0, 1, 0, discontinuity=True, session="again"), hit(4, 1, 4, session="again"),
+              nothing(8, final=True, session="again")]
     again, _ = feed(windows + replay)
     assert [(p.start_at, p.end_at) for p in again] == [(0, 16), (0, 12)]
