@@ -30,3 +30,5 @@ async def dead_letter(dlt: faust.TopicT, event: faust.EventT, stage: str, exc: B
     # Await delivery: the source offset is committed once this record is done.
     await (await dlt.send(key=message.key, value=message.value, headers=headers))
     stats.dead_letters[stage] += 1
+    if message.key:  # records are keyed by station
+        stats.station(message.key.decode(errors="replace")).dead_letters += 1

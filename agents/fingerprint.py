@@ -24,8 +24,7 @@ def register(app: faust.App, topics: Topics, runtime: Runtime) -> None:
                 index = await runtime.index()
                 windower = windowers.setdefault(chunk.station_id, Windower())
                 counters = runtime.stats.station(chunk.station_id)
-                for window in windower.push(chunk.start_at, chunk.samples, chunk.sample_rate,
-                                            chunk.session, chunk.discontinuity, chunk.final):
+                for window in windower.push(chunk):
                     result = analyse(index, window)
                     await topics.window_matches.send(
                         key=chunk.station_id.encode(),

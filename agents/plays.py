@@ -21,7 +21,7 @@ def register(app: faust.App, topics: Topics, runtime: Runtime) -> faust.Table:
             try:
                 window = WindowMatch.from_bytes(event.value)
                 state = StationState.from_dict(state_table.get(window.station_id))
-                plays = advance(state, window.result())
+                plays = advance(state, window.result)
                 state_table[window.station_id] = state.to_dict()
                 for play in plays:
                     await topics.plays.send(key=window.station_id.encode(),

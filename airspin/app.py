@@ -9,6 +9,7 @@ import faust
 
 from agents import fingerprint, plays, sink, web
 from airspin import cli
+from airspin.rebalance_fix import seek_uncommitted_to_beginning
 from airspin.runtime import Runtime
 from airspin.settings import Settings
 from topics import declare
@@ -36,6 +37,8 @@ def create_app(settings: Settings) -> tuple[faust.App, Runtime]:
     )
     runtime = Runtime(settings)
     topics = declare(app, settings)
+    seek_uncommitted_to_beginning(
+        [t.get_topic_name() for t in (topics.audio_chunks, topics.window_matches, topics.plays)])
     fingerprint.register(app, topics, runtime)
     plays.register(app, topics, runtime)
     sink.register(app, topics, runtime)

@@ -14,6 +14,7 @@ class StationCounters:
     plays: int = 0
     current_track_id: int | None = None
     last_chunk_at: float | None = None  # station time of the newest chunk's first sample
+    dead_letters: int = 0
 
 
 @dataclass

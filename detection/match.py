@@ -35,6 +35,9 @@ class Match:
     #: Window-relative seconds of the first and last agreeing hash: the audible extent of the track.
     first_hit_s: float
     last_hit_s: float
+    #: The strongest other alignment in the window, if strong: at a boundary between two airings
+    #: the window holds both, and the later airing's start is read from it.
+    alternative: "Match | None" = None
 
 
 def match(index: Index, query: Fingerprint, params: MatchParams = MatchParams()) -> Match | None:
@@ -58,15 +61,24 @@ def match(index: Index, query: Fingerprint, params: MatchParams = MatchParams())
     runner_up = int(smoothed[other].max()) if other.any() else 0
     if score < params.min_score or score < params.min_margin * runner_up:
         return None
-    best_key = int(unique_keys[best])
-    agreeing = np.abs(keys - best_key) <= 1
-    hit_frames = postings.query_frames[agreeing]
-    offset_frames = best_key % (2 * _OFFSET_BIAS) - _OFFSET_BIAS
+    alternative = None
+    elsewhere = np.abs(unique_keys - unique_keys[best]) > 2
+    if elsewhere.any():
+        second = int(np.flatnonzero(elsewhere)[np.argmax(smoothed[elsewhere])])
+        if smoothed[second] >= 2 * params.min_score:
+            alternative = _describe(index, postings, keys, unique_keys[second], int(smoothed[second]), 0.0)
+    confidence = round(score / (score + runner_up + params.min_score), 4)
+    found = _describe(index, postings, keys, unique_keys[best], score, confidence)
+    return Match(**{**found.__dict__, "alternative": alternative})
+
+
+def _describe(index: Index, postings, keys: np.ndarray, key: int, score: int, confidence: float) -> Match:
+    hit_frames = postings.query_frames[np.abs(keys - key) <= 1]
     return Match(
-        track_id=int(index.track_ids[best_slot]),
-        track_offset_s=offset_frames * FRAME_SECONDS,
+        track_id=int(index.track_ids[key // (2 * _OFFSET_BIAS)]),
+        track_offset_s=(key % (2 * _OFFSET_BIAS) - _OFFSET_BIAS) * FRAME_SECONDS,
         score=score,
-        confidence=round(score / (score + runner_up + params.min_score), 4),
+        confidence=confidence,
         first_hit_s=float(hit_frames.min()) * FRAME_SECONDS,
         last_hit_s=float(hit_frames.max()) * FRAME_SECONDS,
     )

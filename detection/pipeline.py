@@ -6,25 +6,13 @@ stream and the offline scan give the same plays.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-
 import numpy as np
 
 from detection.fingerprint import fingerprint
 from detection.index import Index
 from detection.match import MatchParams, match
 from detection.plays import Play, PlayParams, StationState, WindowResult, advance
-from detection.windows import Window, Windower
-
-
-@dataclass(frozen=True)
-class Chunk:
-    start_at: float
-    samples: np.ndarray
-    sample_rate: int
-    session: str = ""
-    discontinuity: bool = False
-    final: bool = False
+from detection.windows import Chunk, Window, Windower
 
 
 def chunk_recording(
@@ -39,6 +27,7 @@ def chunk_recording(
             samples=samples[i * step:(i + 1) * step],
             sample_rate=sample_rate,
             session=session,
+            seq=i,
             discontinuity=i == 0,
             final=i == count - 1,
         )
@@ -58,6 +47,11 @@ def analyse(index: Index, window: Window, params: MatchParams = MatchParams()) -
         confidence=found.confidence,
         first_hit_at=window.start_at + found.first_hit_s,
         last_hit_at=window.start_at + found.last_hit_s,
+        **({} if found.alternative is None else dict(
+            alt_track_id=found.alternative.track_id,
+            alt_track_offset_s=found.alternative.track_offset_s,
+            alt_first_hit_at=window.start_at + found.alternative.first_hit_s,
+        )),
     )
 
 
@@ -65,6 +59,5 @@ def scan(index: Index, chunks: Iterable[Chunk], play_params: PlayParams = PlayPa
     windower = Windower()
     state = StationState()
     for chunk in chunks:
-        for window in windower.push(chunk.start_at, chunk.samples, chunk.sample_rate, chunk.session,
-                                    chunk.discontinuity, chunk.final):
+        for window in windower.push(chunk):
             yield from advance(state, analyse(index, window), play_params)

@@ -33,6 +33,10 @@ class WindowResult:
     confidence: float = 0.0
     first_hit_at: float = 0.0
     last_hit_at: float = 0.0
+    #: The window's strongest other airing (see detection.match.Match.alternative), if any.
+    alt_track_id: int | None = None
+    alt_track_offset_s: float = 0.0
+    alt_first_hit_at: float = 0.0
     discontinuity: bool = False
     final: bool = False
 
@@ -94,6 +98,8 @@ class StationState:
 
     current: Airing | None = None
     candidate: Airing | None = None
+    #: The previous window's other airing: (track, alignment, first hit), to date a new airing's start.
+    previous_alternative: tuple[int, float, float] | None = None
     session: str | None = None
     heard_until: float = 0.0  # station time up to which this session was heard
 
@@ -107,6 +113,7 @@ class StationState:
         return cls(
             current=Airing(**data["current"]) if data.get("current") else None,
             candidate=Airing(**data["candidate"]) if data.get("candidate") else None,
+            previous_alternative=tuple(data["previous_alternative"]) if data.get("previous_alternative") else None,
             session=data.get("session"),
             heard_until=data.get("heard_until", 0.0),
         )
@@ -115,21 +122,26 @@ class StationState:
 def close_current(state: StationState) -> list[Play]:
     played = [state.current.to_play()] if state.current else []
     state.current = None
-    state.candidate = None
     return played
+
+
+def close_all(state: StationState) -> list[Play]:
+    """The stream broke: the open play ends and a half-heard candidate is forgotten."""
+    state.candidate = None
+    return close_current(state)
 
 
 def advance(state: StationState, result: WindowResult, params: PlayParams = PlayParams()) -> list[Play]:
     """Feed one window result; returns the plays that this window closed."""
     plays: list[Play] = []
     if result.session != state.session:
-        plays += close_current(state)
+        plays += close_all(state)
         state.session, state.heard_until = result.session, 0.0
     elif result.end_at <= state.heard_until:
         # Heard already (a redelivered window after a restart); only its end-of-stream mark is news.
-        return close_current(state) if result.final else []
+        return close_all(state) if result.final else []
     if result.discontinuity:
-        plays += close_current(state)
+        plays += close_all(state)
     if result.track_id is not None:
         if state.current and state.current.agrees(result, params.align_tolerance_s):
             state.current.extend(result)
@@ -137,7 +149,7 @@ def advance(state: StationState, result: WindowResult, params: PlayParams = Play
         elif state.candidate and state.candidate.agrees(result, params.align_tolerance_s):
             state.candidate.extend(result)
             if state.candidate.windows >= params.min_windows:
-                confirmed = state.candidate
+                confirmed, state.candidate = state.candidate, None
                 plays += close_current(state)
                 state.current = confirmed
         else:
@@ -148,15 +160,22 @@ def advance(state: StationState, result: WindowResult, params: PlayParams = Play
                 last_at=result.last_hit_at,
                 confidence=result.confidence,
             )
+            earlier = state.previous_alternative
+            if earlier and earlier[0] == result.track_id and abs(earlier[1] - _alignment(result)) <= params.align_tolerance_s:
+                # The previous window already heard this airing begin, behind the one it was busy with.
+                state.candidate.first_at = min(state.candidate.first_at, earlier[2])
             if params.min_windows <= 1:
-                confirmed = state.candidate
+                confirmed, state.candidate = state.candidate, None
                 plays += close_current(state)
                 state.current = confirmed
+    state.previous_alternative = (
+        (result.alt_track_id, result.start_at - result.alt_track_offset_s, result.alt_first_hit_at)
+        if result.alt_track_id is not None else None)
     state.heard_until = max(state.heard_until, result.end_at)
     if state.current and state.heard_until - state.current.last_at > params.max_gap_s:
         plays += close_current(state)
     if state.candidate and state.heard_until - state.candidate.last_at > params.max_gap_s:
         state.candidate = None
     if result.final:
-        plays += close_current(state)
+        plays += close_all(state)
     return plays

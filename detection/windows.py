@@ -2,8 +2,11 @@
 
 Windows overlap so that a song boundary never falls in an unanalysed seam.  A gap in station time, a
 change of sample rate, a new ingest session or an explicit discontinuity starts a new segment: its
-first window carries the discontinuity flag so that no play is merged across it.  A chunk of the
-current session that was received already (redelivered after a rebalance) is skipped.
+first window carries the discontinuity flag so that no play is merged across it.
+
+Within a session the ingester numbers chunks without gaps, so a chunk that comes early (Kafka clients
+can deliver a prefetched record out of order around a rebalance) is held until the ones before it
+arrive, and one that was received already (redelivered after a restart) is skipped.
 """
 from __future__ import annotations
 
@@ -18,6 +21,21 @@ WINDOW_SECONDS = 8.0
 HOP_SECONDS = 4.0
 #: Station-time jitter between consecutive chunks tolerated before it counts as a gap.
 GAP_TOLERANCE_S = 0.25
+#: Early chunks held while waiting for a missing one; past this the missing ones count as lost.
+MAX_HELD_CHUNKS = 30
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of one station's audio as an ingester publishes it."""
+
+    start_at: float  # station time (UTC epoch seconds) of the first sample
+    samples: np.ndarray  # mono float32
+    sample_rate: int
+    session: str = ""  # one ingest run: a file, a stream connection
+    seq: int = 0  # 0, 1, 2, ... within the session
+    discontinuity: bool = False
+    final: bool = False
 
 
 @dataclass(frozen=True)
@@ -42,7 +60,8 @@ class Windower:
         self._reset()
         self._pending_discontinuity = False
         self._session: str | None = None
-        self._heard_until = 0.0  # station time up to which this session's audio was received
+        self._next_seq = 0
+        self._held: dict[int, Chunk] = {}
 
     def _reset(self) -> None:
         self._resampler: soxr.ResampleStream | None = None
@@ -57,39 +76,50 @@ class Windower:
     def _expected_start_at(self) -> float:
         return self._segment_start_at + self._received / self._rate
 
-    def push(
-        self, start_at: float, samples: np.ndarray, sample_rate: int, session: str = "",
-        discontinuity: bool = False, final: bool = False,
-    ) -> list[Window]:
-        end_at = start_at + len(samples) / sample_rate
-        if session == self._session and end_at <= self._heard_until:
-            return []  # received already: a redelivery after a rebalance or restart
+    def push(self, chunk: Chunk) -> list[Window]:
+        """Take one chunk (anything with Chunk's attributes); returns the windows it completed."""
+        if chunk.session == self._session:
+            if chunk.seq < self._next_seq:
+                return []  # received already: a redelivery after a rebalance or restart
+            if chunk.seq > self._next_seq:
+                self._held[chunk.seq] = chunk
+                if len(self._held) <= MAX_HELD_CHUNKS:
+                    return []
+                self._next_seq = min(self._held)  # the missing chunks are lost; go on without them
+                chunk = self._held.pop(self._next_seq)
+        else:
+            self._held.clear()
+        windows = self._accept(chunk)
+        while self._next_seq in self._held:
+            windows += self._accept(self._held.pop(self._next_seq))
+        return windows
+
+    def _accept(self, chunk: Chunk) -> list[Window]:
         windows: list[Window] = []
         starts_segment = (
             self._resampler is None
-            or session != self._session
-            or discontinuity
-            or sample_rate != self._rate
-            or abs(start_at - self._expected_start_at()) > GAP_TOLERANCE_S
+            or chunk.session != self._session
+            or chunk.discontinuity
+            or chunk.sample_rate != self._rate
+            or abs(chunk.start_at - self._expected_start_at()) > GAP_TOLERANCE_S
         )
         if starts_segment:
             if self._resampler is not None:
                 windows += self._flush(final=False)
                 # A segment that follows another one within the same stream is a discontinuity.
                 self._pending_discontinuity = True
-            self._pending_discontinuity |= discontinuity
+            self._pending_discontinuity |= chunk.discontinuity
             self._reset()
-            self._resampler = soxr.ResampleStream(sample_rate, ANALYSIS_RATE, 1, dtype="float32")
-            self._rate = sample_rate
-            self._segment_start_at = start_at
-        if session != self._session:
-            self._session, self._heard_until = session, 0.0
-        self._heard_until = max(self._heard_until, end_at)
-        self._received += len(samples)
-        out = self._resampler.resample_chunk(np.asarray(samples, np.float32), last=final)
+            self._resampler = soxr.ResampleStream(chunk.sample_rate, ANALYSIS_RATE, 1, dtype="float32")
+            self._rate = chunk.sample_rate
+            self._segment_start_at = chunk.start_at
+        self._session = chunk.session
+        self._next_seq = chunk.seq + 1
+        self._received += len(chunk.samples)
+        out = self._resampler.resample_chunk(np.asarray(chunk.samples, np.float32), last=chunk.final)
         self._buffer = np.concatenate([self._buffer, out])
         windows += self._full_windows()
-        if final:
+        if chunk.final:
             windows += self._flush(final=True)
             self._reset()
         return windows

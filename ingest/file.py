@@ -35,7 +35,7 @@ def ingest_file(settings: Settings, path: Path, station_id: str, start_at: float
             aired = chunk.start_at - start_at + len(chunk.samples) / rate
             time.sleep(max(0.0, wall_start + aired - time.monotonic()))
         producer.send(station_id, AudioChunk(
-            station_id=station_id, seq=count - 1, start_at=chunk.start_at, sample_rate=rate,
+            station_id=station_id, seq=chunk.seq, start_at=chunk.start_at, sample_rate=rate,
             samples=chunk.samples, session=session, discontinuity=chunk.discontinuity, final=chunk.final,
         ).to_bytes())
     producer.flush()

@@ -5,8 +5,12 @@ import numpy as np
 
 
 def song(seed: int, seconds: float, sample_rate: int = 16000) -> np.ndarray:
-    """A mono float32 'song'.  Each seed picks its own key, tempo, melody and timbre."""
+    """A mono float32 'song'.  Each seed picks its own key, tempo, melody and timbre.
+
+    The same seed gives the same music at any sample rate (only the percussion noise differs).
+    """
     rng = np.random.default_rng(seed)
+    noise = np.random.default_rng([seed, 1])
     n = int(seconds * sample_rate)
     out = np.zeros(n, np.float32)
     t_note = 60.0 / rng.uniform(90, 150) / 2  # eighth notes
@@ -27,7 +31,7 @@ def song(seed: int, seconds: float, sample_rate: int = 16000) -> np.ndarray:
             out[start:start + length] += (0.25 * tone * envelope[:length]).astype(np.float32)
         if rng.random() < 0.6:  # percussion: a short noise burst
             burst = min(length, int(0.03 * sample_rate))
-            out[start:start + burst] += (0.3 * rng.standard_normal(burst) * np.linspace(1, 0, burst)).astype(np.float32)
+            out[start:start + burst] += (0.3 * noise.standard_normal(burst) * np.linspace(1, 0, burst)).astype(np.float32)
     return (0.8 * out / (np.abs(out).max() + 1e-9)).astype(np.float32)
 
 

@@ -104,36 +104,25 @@ class AudioChunk:
 
 @dataclass(frozen=True)
 class WindowMatch:
-    """The matcher's verdict on one analysis window of a station (track_id None: nothing known)."""
+    """The matcher's verdict on one analysis window of a station: the core's WindowResult, keyed."""
 
     station_id: str
-    start_at: float
-    end_at: float
-    session: str = ""
-    track_id: int | None = None
-    track_offset_s: float = 0.0
-    score: int = 0
-    confidence: float = 0.0
-    first_hit_at: float = 0.0
-    last_hit_at: float = 0.0
-    discontinuity: bool = False
-    final: bool = False
+    result: WindowResult
 
     @classmethod
     def of(cls, station_id: str, result: WindowResult) -> "WindowMatch":
-        return cls(station_id=station_id, **asdict(result))
-
-    def result(self) -> WindowResult:
-        values = asdict(self)
-        del values["station_id"]
-        return WindowResult(**values)
+        return cls(station_id, result)
 
     def to_bytes(self) -> bytes:
-        return json.dumps(asdict(self)).encode()
+        return json.dumps({"station_id": self.station_id, **asdict(self.result)}).encode()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "WindowMatch":
-        return _from_json(cls, data, "window match")
+        result = _from_json(WindowResult, data, "window match")
+        station_id = json.loads(data).get("station_id")
+        if not isinstance(station_id, str):
+            raise MalformedRecord("window match lacks ['station_id']")
+        return cls(station_id, result)
 
 
 @dataclass(frozen=True)

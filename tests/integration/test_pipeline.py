@@ -83,7 +83,9 @@ async def test_malformed_chunk_is_dead_lettered_and_later_chunks_still_play(
     assert b"sample rate 123" in headers[1]["dlt.message"]
     assert {h["dlt.stage"] for h in headers} == {b"fingerprint"}
     assert {h["dlt.topic"] for h in headers} == {settings.topic_name(AUDIO_CHUNKS).encode()}
-    assert worker.stats()["dead_letters"]["fingerprint"] >= 2
+    stats = worker.stats()
+    assert stats["dead_letters"]["fingerprint"] >= 2
+    assert stats["stations"]["radio-bad"]["dead_letters"] == 2
 
 
 async def test_scan_gives_the_same_plays_as_the_stream(settings, pool, media, catalog, worker):

@@ -44,9 +44,11 @@ def test_window_match_round_trips_to_the_core_result():
     result = WindowResult(start_at=10.0, end_at=18.0, track_id=3, track_offset_s=4.5, score=40,
                           confidence=0.9, first_hit_at=10.2, last_hit_at=17.9, discontinuity=True)
     record = WindowMatch.from_bytes(WindowMatch.of("fm-1", result).to_bytes())
-    assert record.station_id == "fm-1" and record.result() == result
+    assert record.station_id == "fm-1" and record.result == result
     with pytest.raises(MalformedRecord, match="lacks"):
         WindowMatch.from_bytes(b'{"station_id": "x"}')
+    with pytest.raises(MalformedRecord, match="station_id"):
+        WindowMatch.from_bytes(b'{"start_at": 1, "end_at": 9}')
 
 
 def test_play_ids_are_deterministic_per_station_track_and_start():

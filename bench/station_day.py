@@ -1,0 +1,218 @@
+"""A simulated station day, and how well airspin logs its plays.
+
+    .venv/bin/python bench/station_day.py [--music DIR] [--profile light|hard] [--seed N] [--minutes M]
+
+The generator splits the recordings (a folder of audio files, or synthesised songs without --music)
+into catalog songs and songs never registered (seeded), then builds a broadcast: catalog songs aired
+from 20 s to full length at random offsets, unregistered songs, DJ talk (espeak-ng when installed,
+synthetic babble otherwise) alone and over intros and outros, crossfades, jingles and silences, run
+through a station processing profile and encoded to MP3.  The ground truth of every catalog play is
+kept.  Detection runs through detection.pipeline.scan, the functions the agents run, and the scorer
+prints precision, recall, false plays per aired hour, start/end errors, and recall by play length and
+by condition.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import soxr
+from scipy.signal import butter, sosfilt
+
+from detection.audio import ANALYSIS_RATE, decode_file, pcm16_decode, pcm16_encode
+from detection.fingerprint import fingerprint
+from detection.index import Index
+from detection.pipeline import chunk_recording, scan
+from synth.encode import write_audio
+from synth.music import babble, song
+
+RATE = 16000  # the station rate chunks travel at
+STEP_S = 2.0
+
+
+@dataclass
+class AiredPlay:
+    track: int
+    start_s: float
+    end_s: float
+    conditions: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    speed_range: float  # songs are sped up or slowed down by up to this factor (pitch and tempo)
+    noise_snr_db: float | None
+    lowpass_hz: float
+    compress: bool
+    mp3_bitrate: int
+    dropouts_per_hour: float
+
+
+PROFILES = {
+    "light": Profile("light", 0.0, None, 7500, True, 128_000, 0.0),
+    "hard": Profile("hard", 0.04, 10.0, 5000, True, 64_000, 20.0),
+}
+
+
+def load_recordings(music: Path | None, count: int, rng: np.random.Generator) -> list[np.ndarray]:
+    if music is None:
+        seeds = rng.choice(1_000_000, size=count, replace=False)
+        return [song(int(s), float(rng.uniform(120, 240)), RATE) for s in seeds]
+    files = sorted(p for p in music.rglob("*") if p.suffix.lower() in {".mp3", ".ogg", ".flac", ".wav", ".opus"})
+    recordings = []
+    for path in files:
+        try:
+            recordings.append(decode_file(path, RATE))
+        except ValueError as exc:
+            print(f"skipped {path}: {exc}")
+    return [r for r in recordings if len(r) > 30 * RATE]
+
+
+def talk(rng: np.random.Generator, seconds: float) -> np.ndarray:
+    if shutil.which("espeak-ng"):
+        words = " ".join(rng.choice(["the", "weather", "traffic", "news", "next", "song", "tonight", "city",
+                                     "call", "now", "music", "radio", "morning", "great", "show"], size=int(seconds * 2.5)))
+        with tempfile.NamedTemporaryFile(suffix=".wav") as wav:
+            subprocess.run(["espeak-ng", "-w", wav.name, words], check=True, capture_output=True)
+            speech = decode_file(wav.name, RATE)
+        return speech[:int(seconds * RATE)]
+    return babble(int(rng.integers(1 << 30)), seconds, RATE)
+
+
+def rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(x ** 2)) + 1e-9)
+
+
+def build_day(recordings: list[np.ndarray], catalog_ids: set[int], minutes: float, profile: Profile,
+              rng: np.random.Generator) -> tuple[np.ndarray, list[AiredPlay]]:
+    out = np.zeros(int((minutes * 60 + 400) * RATE), np.float32)
+    truth: list[AiredPlay] = []
+    pos = int(2 * RATE)
+    end = int(minutes * 60 * RATE)
+    while pos < end:
+        kind = rng.choice(["catalog"] * 6 + ["unknown"] * 2 + ["talk", "jingle", "silence"])
+        if kind in ("catalog", "unknown"):
+            pool = sorted(catalog_ids) if kind == "catalog" else [i for i in range(len(recordings)) if i not in catalog_ids]
+            track = int(rng.choice(pool))
+            source = recordings[track]
+            length = min(len(source) / RATE, float(rng.uniform(20, len(source) / RATE)))
+            offset = float(rng.uniform(0, len(source) / RATE - length))
+            piece = source[int(offset * RATE):int((offset + length) * RATE)].copy()
+            conditions = set()
+            if profile.speed_range:
+                speed = 1 + float(rng.uniform(-profile.speed_range, profile.speed_range))
+                piece = soxr.resample(piece, RATE, RATE / speed).astype(np.float32)  # pitch and tempo together
+                if abs(speed - 1) > 0.01:
+                    conditions.add("speed")
+            if rng.random() < 0.3:  # the DJ talks over the intro
+                words = talk(rng, float(rng.uniform(4, 10)))[:len(piece)]
+                piece[:len(words)] += words * rms(piece) / rms(words)
+                conditions.add("talk-over")
+            fade = int(rng.uniform(2, 4) * RATE) if rng.random() < 0.4 else 0
+            start = max(0, pos - fade)  # crossfade into what was playing
+            ramp = np.linspace(0, 1, fade, dtype=np.float32)
+            piece[:fade] *= ramp
+            if fade:
+                out[start:start + fade] *= 1 - ramp
+                conditions.add("crossfade")
+            out[start:start + len(piece)] += piece
+            if kind == "catalog":
+                truth.append(AiredPlay(track, start / RATE, (start + len(piece)) / RATE, conditions))
+            pos = start + len(piece)
+        elif kind == "talk":
+            speech = talk(rng, float(rng.uniform(5, 25)))
+            out[pos:pos + len(speech)] += speech * 0.1 / rms(speech)
+            pos += len(speech)
+        elif kind == "jingle":
+            jingle = song(int(rng.integers(5)) + 900_000, float(rng.uniform(3, 8)), RATE)
+            out[pos:pos + len(jingle)] += jingle
+            pos += len(jingle)
+        else:
+            pos += int(rng.uniform(0.5, 3) * RATE)
+    return out[:pos], truth
+
+
+def process(day: np.ndarray, profile: Profile, rng: np.random.Generator,
+            truth: list[AiredPlay]) -> np.ndarray:
+    x = day.copy()
+    if profile.compress:  # a broadcast processor: fast gain riding towards a target loudness
+        envelope = np.sqrt(np.convolve(x ** 2, np.ones(800) / 800, mode="same")) + 1e-4
+        x = x * np.clip(0.15 / envelope, 0.25, 4.0) ** 0.7
+    x = sosfilt(butter(8, profile.lowpass_hz, fs=RATE, output="sos"), x).astype(np.float32)
+    if profile.noise_snr_db is not None:
+        white = np.fft.rfft(rng.standard_normal(len(x)))
+        pink = np.fft.irfft(white / np.sqrt(np.maximum(np.arange(len(white)), 1)), n=len(x))
+        x += (pink * rms(x) / rms(pink) / 10 ** (profile.noise_snr_db / 20)).astype(np.float32)
+    for _ in range(int(profile.dropouts_per_hour * len(x) / RATE / 3600)):
+        at = int(rng.uniform(0, len(x) - 3 * RATE))
+        length = int(rng.uniform(1, 2) * RATE)
+        x[at:at + length] = 0
+        for play in truth:
+            if play.start_s * RATE < at < play.end_s * RATE:
+                play.conditions.add("dropout")
+    x = x / max(1.0, float(np.abs(x).max()))
+    with tempfile.TemporaryDirectory() as folder:
+        mp3 = write_audio(Path(folder) / "day.mp3", x, RATE, bitrate=profile.mp3_bitrate)
+        return pcm16_decode(pcm16_encode(decode_file(mp3, RATE)))
+
+
+def score(truth: list[AiredPlay], plays, aired_s: float) -> None:
+    matched: dict[int, object] = {}
+    false = 0
+    for play in plays:
+        hits = [i for i, t in enumerate(truth) if t.track == play.track_id
+                and min(t.end_s, play.end_at) - max(t.start_s, play.start_at) > 0]
+        if hits and hits[0] not in matched:
+            matched[hits[0]] = play
+        else:
+            false += 1
+    recall = len(matched) / max(1, len(truth))
+    precision = len(matched) / max(1, len(plays))
+    start_err = np.array([abs(p.start_at - truth[i].start_s) for i, p in matched.items()])
+    end_err = np.array([abs(p.end_at - truth[i].end_s) for i, p in matched.items()])
+    print(f"plays aired {len(truth)}, reported {len(plays)}, correct {len(matched)}")
+    print(f"precision {precision:.3f}  recall {recall:.3f}  false plays per aired hour {false / (aired_s / 3600):.2f}")
+    if len(matched):
+        print(f"start error median {np.median(start_err):.2f} s p95 {np.percentile(start_err, 95):.2f} s; "
+              f"end error median {np.median(end_err):.2f} s p95 {np.percentile(end_err, 95):.2f} s")
+    for label, keep in [("20-60 s", lambda t: t.end_s - t.start_s < 60), ("60 s+", lambda t: t.end_s - t.start_s >= 60)] + [
+            (c, lambda t, c=c: c in t.conditions) for c in ("talk-over", "crossfade", "speed", "dropout")]:
+        group = [i for i, t in enumerate(truth) if keep(t)]
+        if group:
+            print(f"  recall {label:10} {sum(i in matched for i in group) / len(group):.3f} ({len(group)} plays)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--music", type=Path, help="folder of recordings (default: synthesised songs)")
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="light")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--minutes", type=float, default=60)
+    parser.add_argument("--songs", type=int, default=40, help="synthesised songs (without --music)")
+    args = parser.parse_args()
+    rng = np.random.default_rng(args.seed)
+    profile = PROFILES[args.profile]
+
+    recordings = load_recordings(args.music, args.songs, rng)
+    catalog_ids = set(rng.choice(len(recordings), size=len(recordings) * 2 // 3, replace=False).tolist())
+    index = Index(sorted(catalog_ids), [fingerprint(soxr.resample(recordings[i], RATE, ANALYSIS_RATE).astype(np.float32))
+                                        for i in sorted(catalog_ids)])
+    day, truth = build_day(recordings, catalog_ids, args.minutes, profile, rng)
+    aired = process(day, profile, rng, truth)
+    started = time.process_time()
+    plays = list(scan(index, chunk_recording(aired, RATE, 0.0, STEP_S, "bench")))
+    cpu = time.process_time() - started
+    print(f"profile {profile.name}, seed {args.seed}: {len(recordings)} recordings, {len(catalog_ids)} in the catalog, "
+          f"{len(aired) / RATE / 60:.0f} aired minutes ({len(aired) / RATE / cpu:.0f} aired s per CPU s)")
+    score(truth, plays, len(aired) / RATE)
+
+
+if __name__ == "__main__":
+    main()
