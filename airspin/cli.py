@@ -6,6 +6,7 @@ import csv
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from faust.cli.faust import cli as faust_cli
@@ -15,7 +16,7 @@ from airspin.settings import Settings
 from detection.audio import UndecodableAudio
 from detection.pipeline import chunk_recording, scan
 from ingest.file import decode_as_aired
-from storage import catalog, migrate, plays
+from storage import catalog, migrate, plays, stations
 from storage.pool import create_pool
 
 EXPORT_COLUMNS = ["station", "track_ref", "title", "artist", "isrc", "start_at", "end_at",
@@ -31,6 +32,27 @@ def parse_time(text: str | None) -> datetime | None:
     except ValueError as exc:
         raise click.BadParameter(f"{text!r} is not an ISO 8601 time") from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def check_url(_ctx, _param, value: str | None) -> str | None:
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise click.BadParameter(f"{value!r} is not an http:// or https:// URL")
+    return value
+
+
+def check_country(_ctx, _param, value: str | None) -> str | None:
+    if value is not None and not (len(value) == 2 and value.isalpha()):
+        raise click.BadParameter(f"{value!r} is not a two-letter ISO 3166 country code")
+    return value.upper() if value else value
+
+
+def check_timezone(_ctx, _param, value: str | None) -> str | None:
+    if value is not None:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise click.BadParameter(f"unknown time zone {value!r}") from None
+    return value
 
 
 def write_csv(rows: list[dict]) -> None:
@@ -162,5 +184,63 @@ def register(settings: Settings) -> None:
         rows = run(lambda pool: plays.export_plays(pool, station, parse_time(since), parse_time(until)))
         write_csv([dict(row) for row in rows])
 
-    for command in (db_group, catalog_group, ingest_group, scan_command, plays_group):
+    @click.group(name="stations")
+    def stations_group():
+        """The registry of monitored stations."""
+
+    def station_options(command):
+        for option in reversed([
+            click.option("--url", "stream_url", callback=check_url, help="Stream URL (Icecast/Shoutcast, HLS, .pls, .m3u)."),
+            click.option("--name"),
+            click.option("--country", callback=check_country, help="ISO 3166 country code."),
+            click.option("--timezone", callback=check_timezone, help="IANA time zone, e.g. Europe/Paris."),
+            click.option("--active/--inactive", default=None, help="Whether `ingest run` monitors it."),
+        ]):
+            command = option(command)
+        return command
+
+    @stations_group.command(name="add")
+    @click.argument("station_id")
+    @station_options
+    def stations_add(station_id, **fields):
+        """Register a station."""
+        if not fields["stream_url"]:
+            raise click.UsageError("--url is required")
+        try:
+            run(lambda pool: stations.add_station(pool, station_id, stations.StationChange(**fields)))
+        except ValueError as exc:
+            raise click.ClickException(str(exc))
+        click.echo(f"added {station_id}")
+
+    @stations_group.command(name="set")
+    @click.argument("station_id")
+    @station_options
+    def stations_set(station_id, **fields):
+        """Change a station's fields."""
+        if not run(lambda pool: stations.set_station(pool, station_id, stations.StationChange(**fields))):
+            raise click.ClickException(f"no station {station_id!r}")
+        click.echo(f"updated {station_id}")
+
+    @stations_group.command(name="list")
+    @click.option("--active", "active_only", is_flag=True, help="Only the stations being monitored.")
+    def stations_list(active_only):
+        """List stations as CSV."""
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["id", *stations.COLUMNS])
+        for row in run(lambda pool: stations.list_stations(pool, active_only)):
+            writer.writerow([row["id"], *(row[column] for column in stations.COLUMNS)])
+
+    @stations_group.command(name="remove")
+    @click.argument("station_id")
+    def stations_remove(station_id):
+        """Remove a station (one with plays on record can only be deactivated)."""
+        try:
+            removed = run(lambda pool: stations.remove_station(pool, station_id))
+        except ValueError as exc:
+            raise click.ClickException(str(exc))
+        if not removed:
+            raise click.ClickException(f"no station {station_id!r}")
+        click.echo(f"removed {station_id}")
+
+    for command in (db_group, catalog_group, stations_group, ingest_group, scan_command, plays_group):
         faust_cli.add_command(command)

@@ -4,9 +4,11 @@ Windows overlap so that a song boundary never falls in an unanalysed seam.  A ga
 change of sample rate, a new ingest session or an explicit discontinuity starts a new segment: its
 first window carries the discontinuity flag so that no play is merged across it.
 
-Within a session the ingester numbers chunks without gaps, so a chunk that comes early (Kafka clients
+Within a session the ingester numbers chunks without gaps and flags every break in the broadcast, so
+a missing sequence number is a delivery problem, not a break: a chunk that comes early (Kafka clients
 can deliver a prefetched record out of order around a rebalance) is held until the ones before it
-arrive, and one that was received already (redelivered after a restart) is skipped.
+arrive; if they never do, the hole is bridged without a discontinuity, so a play is not split by a
+few lost seconds.  A chunk received already (redelivered after a restart) is skipped.
 """
 from __future__ import annotations
 
@@ -21,8 +23,8 @@ WINDOW_SECONDS = 8.0
 HOP_SECONDS = 4.0
 #: Station-time jitter between consecutive chunks tolerated before it counts as a gap.
 GAP_TOLERANCE_S = 0.25
-#: Early chunks held while waiting for a missing one; past this the missing ones count as lost.
-MAX_HELD_CHUNKS = 30
+#: Early chunks held while waiting for a missing one; past this (or at the final chunk) it is lost.
+MAX_HELD_CHUNKS = 5
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class Windower:
                 return []  # received already: a redelivery after a rebalance or restart
             if chunk.seq > self._next_seq:
                 self._held[chunk.seq] = chunk
-                if len(self._held) <= MAX_HELD_CHUNKS:
+                if len(self._held) <= MAX_HELD_CHUNKS and not chunk.final:
                     return []
                 self._next_seq = min(self._held)  # the missing chunks are lost; go on without them
                 chunk = self._held.pop(self._next_seq)
@@ -96,18 +98,17 @@ class Windower:
 
     def _accept(self, chunk: Chunk) -> list[Window]:
         windows: list[Window] = []
+        breaks = (chunk.session != self._session or chunk.discontinuity or chunk.sample_rate != self._rate)
         starts_segment = (
             self._resampler is None
-            or chunk.session != self._session
-            or chunk.discontinuity
-            or chunk.sample_rate != self._rate
+            or breaks
             or abs(chunk.start_at - self._expected_start_at()) > GAP_TOLERANCE_S
         )
         if starts_segment:
             if self._resampler is not None:
                 windows += self._flush(final=False)
-                # A segment that follows another one within the same stream is a discontinuity.
-                self._pending_discontinuity = True
+                # A new session or a declared break is a discontinuity; audio lost in delivery is not.
+                self._pending_discontinuity = breaks
             self._pending_discontinuity |= chunk.discontinuity
             self._reset()
             self._resampler = soxr.ResampleStream(chunk.sample_rate, ANALYSIS_RATE, 1, dtype="float32")

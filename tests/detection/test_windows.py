@@ -48,16 +48,23 @@ def test_an_early_chunk_waits_for_the_ones_before_it():
     assert all(np.array_equal(a.samples, b.samples) for a, b in zip(in_order, reordered))
 
 
-def test_chunks_that_never_come_count_as_a_gap():
-    chunks = stream(0, 4 + MAX_HELD_CHUNKS + 1)
-    windows = push_all(Windower(), chunks[:3] + chunks[5:])  # seq 3 and 4 are lost
-    assert any(w.discontinuity and w.start_at == 10 for w in windows)
+def test_chunks_lost_in_delivery_are_bridged_without_a_discontinuity():
+    chunks = stream(0, 4 + MAX_HELD_CHUNKS + 6)
+    windows = push_all(Windower(), chunks[:3] + chunks[5:])  # seq 3 and 4 never arrive
+    assert [(w.start_at, w.discontinuity) for w in windows] == [(0, False), (10, False), (14, False), (18, False), (22, False)]
 
 
-def test_a_gap_in_station_time_starts_a_flagged_segment():
+def test_the_final_chunk_releases_what_is_held():
+    chunks = stream(0, 8)
+    final = chunk(18, 9, seconds=1.0, final=True)
+    windows = push_all(Windower(), chunks[:5] + chunks[6:] + [final])  # seq 5 never arrives
+    assert windows[-1].final and windows[-1].end_at == 19.0
+
+
+def test_a_declared_break_starts_a_flagged_segment():
     windower = Windower()
     push_all(windower, stream(0, 3))
-    after_gap = push_all(windower, [chunk(20 + 2 * i, 4 + i) for i in range(5)])
+    after_gap = push_all(windower, [chunk(20 + 2 * i, 4 + i, discontinuity=i == 0) for i in range(5)])
     assert [(w.start_at, w.discontinuity) for w in after_gap] == [(0, False), (20, True)]
 
 

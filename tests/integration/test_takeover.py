@@ -49,7 +49,7 @@ async def test_a_killed_worker_s_stations_move_to_the_survivor(settings, pool, m
         rows = await wait_for_rows(pool, PLAYS, count=2 * len(STATIONS), timeout_s=120)
         took = time.monotonic() - killed_at
         # One play per station and airing: the takeover neither lost nor split one.
-        assert sorted(r["station_id"] for r in rows) == sorted(STATIONS * 2), [tuple(r) for r in rows]
+        assert sorted(r["station_id"] for r in rows) == sorted(STATIONS * 2), ([tuple(r) for r in rows], second.stats())
         assert held_by_first <= set(second.stats()["stations"])
         print(f"plays of the killed worker's stations landed {took:.1f} s after the kill")
     finally:
