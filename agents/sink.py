@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import asyncpg
 import faust
 
 from agents.dead_letters import dead_letter
@@ -15,19 +16,33 @@ from topics.records import PlayEvent
 log = logging.getLogger(__name__)
 
 
+def is_outage(exc: BaseException) -> bool:
+    """The database cannot be reached or is shutting down: no play is at fault."""
+    return isinstance(exc, (
+        OSError, asyncio.TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
+        asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError, asyncpg.TooManyConnectionsError,
+    ))
+
+
 async def _write(runtime: Runtime, plays: list[PlayEvent]) -> None:
-    """One transaction, retried with backoff; raises the last error when every attempt failed."""
-    for attempt in range(runtime.settings.sink_attempts):
+    """One transaction, retried with backoff.
+
+    Through an outage it retries until the database is back (the stream waits, nothing is
+    acknowledged); any other error is raised after `sink_attempts` tries, for the plays to be isolated.
+    """
+    attempt = 0
+    while True:
         try:
             pool = await runtime.pool()
             async with pool.acquire() as conn, conn.transaction():
                 runtime.stats.plays_written += await insert_plays(conn, plays)
             return
         except Exception as exc:
-            if attempt + 1 == runtime.settings.sink_attempts:
+            attempt += 1
+            if not is_outage(exc) and attempt >= runtime.settings.sink_attempts:
                 raise
-            log.warning("sink: writing %d plays failed (%s); retrying", len(plays), exc)
-            await asyncio.sleep(0.5 * 2 ** attempt)
+            log.warning("sink: writing %d plays failed (%s: %s); retrying", len(plays), type(exc).__name__, exc)
+            await asyncio.sleep(min(30.0, 0.5 * 2 ** (attempt - 1)))
 
 
 def register(app: faust.App, topics: Topics, runtime: Runtime) -> None:

@@ -4,7 +4,13 @@
 # Usage: scripts/postgres.sh [start|stop|status]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-cache="${AIRSPIN_CACHE:-$root/.cache}/postgres"
+# Where the cluster lives.  As root the server runs as the postgres user, who may not be able to
+# enter the checkout (a private temporary folder, say): its files go to that user's own home.
+pg_dir() {
+  if [ -n "${AIRSPIN_PG_DIR:-}" ]; then echo "$AIRSPIN_PG_DIR"
+  elif [ "$(id -u)" = 0 ]; then echo "$(getent passwd postgres | cut -d: -f6)/airspin"
+  else echo "${AIRSPIN_CACHE:-$root/.cache}/postgres"; fi
+}
 port="${PGPORT:-5432}"
 db_user=airspin db_name=airspin db_password=airspin
 
@@ -25,7 +31,7 @@ install_server() {
 }
 
 as_postgres() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
@@ -33,7 +39,7 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
 start() {
   if port_open; then echo "postgres: already running on 127.0.0.1:$port"; return; fi
   install_server
-  local bin; bin=$(pg_bin)
+  local bin cache; bin=$(pg_bin); cache=$(pg_dir)
   mkdir -p "$cache"
   [ "$(id -u)" = 0 ] && chown postgres: "$cache"
   if [ ! -f "$cache/data/PG_VERSION" ]; then
@@ -55,7 +61,8 @@ SQL
 }
 
 stop() {
-  local bin; bin=$(pg_bin) || { echo "postgres: not installed"; return; }
+  local bin cache; bin=$(pg_bin) || { echo "postgres: not installed"; return; }
+  cache=$(pg_dir)
   [ -f "$cache/data/postmaster.pid" ] && as_postgres "$bin/pg_ctl" -D "$cache/data" -w stop -m fast >/dev/null
   echo "postgres: stopped"
 }
