@@ -75,6 +75,16 @@ def register(settings: Settings) -> None:
     def run(work):
         return asyncio.run(with_pool(settings, work))
 
+    def remove(work, what: str) -> None:
+        """Run a removal that returns whether it found the thing and raises ValueError to refuse."""
+        try:
+            removed = run(work)
+        except ValueError as exc:
+            raise click.ClickException(str(exc))
+        if not removed:
+            raise click.ClickException(f"no {what}")
+        click.echo(f"removed {what}")
+
     @click.group(name="db")
     def db_group():
         """Database schema."""
@@ -118,13 +128,7 @@ def register(settings: Settings) -> None:
     @click.argument("ref")
     def catalog_remove(ref):
         """Remove a track (one with plays on record stays)."""
-        try:
-            removed = run(lambda pool: catalog.remove_track(pool, ref))
-        except ValueError as exc:
-            raise click.ClickException(str(exc))
-        if not removed:
-            raise click.ClickException(f"no track {ref!r}")
-        click.echo(f"removed {ref}")
+        remove(lambda pool: catalog.remove_track(pool, ref), f"track {ref!r}")
 
     @click.group(name="ingest")
     def ingest_group():
@@ -234,13 +238,7 @@ def register(settings: Settings) -> None:
     @click.argument("station_id")
     def stations_remove(station_id):
         """Remove a station (one with plays on record can only be deactivated)."""
-        try:
-            removed = run(lambda pool: stations.remove_station(pool, station_id))
-        except ValueError as exc:
-            raise click.ClickException(str(exc))
-        if not removed:
-            raise click.ClickException(f"no station {station_id!r}")
-        click.echo(f"removed {station_id}")
+        remove(lambda pool: stations.remove_station(pool, station_id), f"station {station_id!r}")
 
     for command in (db_group, catalog_group, stations_group, ingest_group, scan_command, plays_group):
         faust_cli.add_command(command)

@@ -46,8 +46,3 @@ class Runtime:
                 log.info("catalog index loaded: %d tracks, version %s",
                          self._index.track_count, self._index_version)
         return self._index
-
-    async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None

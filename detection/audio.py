@@ -51,13 +51,6 @@ def read_tags(path: str | Path) -> dict[str, str]:
     return {key.lower(): value for key, value in tags.items()}
 
 
-def to_mono(samples: np.ndarray) -> np.ndarray:
-    """Average the channels of a (frames, channels) array; a 1-D array is already mono."""
-    if samples.ndim == 1:
-        return samples
-    return samples.mean(axis=1, dtype=np.float32)
-
-
 def resample(samples: np.ndarray, from_rate: int, to_rate: int = ANALYSIS_RATE) -> np.ndarray:
     if from_rate == to_rate:
         return samples.astype(np.float32, copy=False)
