@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import logging
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -149,6 +150,20 @@ def register(settings: Settings) -> None:
         except UndecodableAudio as exc:
             raise click.ClickException(str(exc))
         click.echo(f"published {count} chunks for station {station}", err=True)
+
+    @ingest_group.command(name="run")
+    @click.option("--station", "only", multiple=True, help="Only these stations (default: every active one).")
+    def ingest_run_command(only):
+        """Read live station streams into Kafka until interrupted."""
+        from ingest.producer import ensure_topics
+        from ingest.stream import ingest_stations
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+        ensure_topics(settings)
+        try:
+            run(lambda pool: ingest_stations(settings, pool, set(only) or None))
+        except KeyboardInterrupt:
+            pass
 
     @click.command(name="scan")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))

@@ -6,9 +6,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-# espeak-ng speaks the DJ talk in the integration tests.
+# espeak-ng speaks the DJ talk in the integration tests; icecast2 serves their live streams.
 missing=()
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+command -v icecast2 >/dev/null || missing+=(icecast2)
 command -v mvn >/dev/null || missing+=(maven)
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 if [ ${#missing[@]} -gt 0 ]; then

@@ -60,12 +60,14 @@ class AudioChunk:
     session: str = ""
     discontinuity: bool = False
     final: bool = False
+    #: What the station itself says is playing (ICY StreamTitle), when it says anything.
+    icy_title: str | None = None
 
     def to_bytes(self) -> bytes:
         header = json.dumps({
             "station_id": self.station_id, "seq": self.seq, "start_at": self.start_at,
             "sample_rate": self.sample_rate, "session": self.session, "encoding": "pcm_s16le",
-            "discontinuity": self.discontinuity, "final": self.final,
+            "discontinuity": self.discontinuity, "final": self.final, "icy_title": self.icy_title,
         }).encode()
         return _CHUNK_MAGIC + _HEADER_LENGTH.pack(len(header)) + header + pcm16_encode(self.samples)
 
@@ -92,6 +94,7 @@ class AudioChunk:
                 session=str(header.get("session", "")),
                 discontinuity=bool(header.get("discontinuity", False)),
                 final=bool(header.get("final", False)),
+                icy_title=header.get("icy_title"),
             )
         except KeyError as exc:
             raise MalformedRecord(f"audio chunk header lacks {exc}") from exc
