@@ -166,11 +166,12 @@ def process(day: np.ndarray, profile: Profile, rng: np.random.Generator,
 def score(truth: list[AiredPlay], plays, aired_s: float) -> None:
     matched: dict[int, object] = {}
     false = 0
-    for play in plays:
-        hits = [i for i, t in enumerate(truth) if t.track == play.track_id
-                and min(t.end_s, play.end_at) - max(t.start_s, play.start_at) > 0]
-        if hits and hits[0] not in matched:
-            matched[hits[0]] = play
+    for play in plays:  # each play counts for the unclaimed airing it overlaps most
+        overlaps = {i: min(t.end_s, play.end_at) - max(t.start_s, play.start_at)
+                    for i, t in enumerate(truth) if t.track == play.track_id and i not in matched}
+        best = max(overlaps, key=overlaps.get, default=None)
+        if best is not None and overlaps[best] > 0:
+            matched[best] = play
         else:
             false += 1
     recall = len(matched) / max(1, len(truth))

@@ -18,6 +18,8 @@ class PlayParams:
     align_tolerance_s: float = 1.0
     #: A play ends once no agreeing window has been heard for this long.
     max_gap_s: float = 10.0
+    #: Shorter matches are chance resemblances (a jingle, a sample), not airings worth a royalty.
+    min_duration_s: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -119,29 +121,40 @@ class StationState:
         )
 
 
-def close_current(state: StationState) -> list[Play]:
-    played = [state.current.to_play()] if state.current else []
+def close_current(state: StationState, params: PlayParams) -> list[Play]:
+    played = state.current.to_play() if state.current else None
     state.current = None
-    return played
+    return [played] if played and played.duration_s >= params.min_duration_s else []
 
 
-def close_all(state: StationState) -> list[Play]:
+def close_all(state: StationState, params: PlayParams) -> list[Play]:
     """The stream broke: the open play ends and a half-heard candidate is forgotten."""
     state.candidate = None
-    return close_current(state)
+    return close_current(state, params)
+
+
+def _confirm_candidate(state: StationState, params: PlayParams) -> list[Play]:
+    confirmed, state.candidate = state.candidate, None
+    closed = close_current(state, params)
+    if closed and closed[0].track_id == confirmed.track_id:
+        # The same track again straight away: the window at the seam heard both airings, and the
+        # new one starts where the old one ended (two plays of one track never overlap).
+        confirmed.first_at = max(confirmed.first_at, closed[0].end_at + 0.001)
+    state.current = confirmed
+    return closed
 
 
 def advance(state: StationState, result: WindowResult, params: PlayParams = PlayParams()) -> list[Play]:
     """Feed one window result; returns the plays that this window closed."""
     plays: list[Play] = []
     if result.session != state.session:
-        plays += close_all(state)
+        plays += close_all(state, params)
         state.session, state.heard_until = result.session, 0.0
     elif result.end_at <= state.heard_until:
         # Heard already (a redelivered window after a restart); only its end-of-stream mark is news.
-        return close_all(state) if result.final else []
+        return close_all(state, params) if result.final else []
     if result.discontinuity:
-        plays += close_all(state)
+        plays += close_all(state, params)
     if result.track_id is not None:
         if state.current and state.current.agrees(result, params.align_tolerance_s):
             state.current.extend(result)
@@ -149,9 +162,7 @@ def advance(state: StationState, result: WindowResult, params: PlayParams = Play
         elif state.candidate and state.candidate.agrees(result, params.align_tolerance_s):
             state.candidate.extend(result)
             if state.candidate.windows >= params.min_windows:
-                confirmed, state.candidate = state.candidate, None
-                plays += close_current(state)
-                state.current = confirmed
+                plays += _confirm_candidate(state, params)
         else:
             state.candidate = Airing(
                 track_id=result.track_id,
@@ -165,17 +176,15 @@ def advance(state: StationState, result: WindowResult, params: PlayParams = Play
                 # The previous window already heard this airing begin, behind the one it was busy with.
                 state.candidate.first_at = min(state.candidate.first_at, earlier[2])
             if params.min_windows <= 1:
-                confirmed, state.candidate = state.candidate, None
-                plays += close_current(state)
-                state.current = confirmed
+                plays += _confirm_candidate(state, params)
     state.previous_alternative = (
         (result.alt_track_id, result.start_at - result.alt_track_offset_s, result.alt_first_hit_at)
         if result.alt_track_id is not None else None)
     state.heard_until = max(state.heard_until, result.end_at)
     if state.current and state.heard_until - state.current.last_at > params.max_gap_s:
-        plays += close_current(state)
+        plays += close_current(state, params)
     if state.candidate and state.heard_until - state.candidate.last_at > params.max_gap_s:
         state.candidate = None
     if result.final:
-        plays += close_all(state)
+        plays += close_all(state, params)
     return plays

@@ -59,3 +59,20 @@ def test_a_redelivered_window_is_ignored_but_a_new_session_starts_over():
               nothing(8, final=True, session="again")]
     again, _ = feed(windows + replay)
     assert [(p.start_at, p.end_at) for p in again] == [(0, 16), (0, 12)]
+
+
+def test_the_same_track_again_straight_away_never_overlaps_the_first_play():
+    # Windows at the seam report the second airing's first hits before the first airing's last ones.
+    first = [hit(0, 1, 0), hit(4, 1, 4), hit(8, 1, 8)]
+    again = [WindowResult(start_at=s, end_at=s + 8, track_id=1, track_offset_s=s - 14, score=50, confidence=0.9,
+                          first_hit_at=s - 1.5 if s == 14 else s, last_hit_at=s + 8) for s in (14, 18, 22)]
+    plays, _ = feed(first + again + [nothing(30, final=True)])
+    assert len(plays) == 2
+    assert plays[1].start_at > plays[0].end_at
+
+
+def test_a_match_too_short_to_be_an_airing_is_not_a_play():
+    blip = [WindowResult(start_at=s, end_at=s + 8, track_id=3, track_offset_s=50 + s, score=13, confidence=0.5,
+                         first_hit_at=s + 4.0, last_hit_at=s + 4.2) for s in (0, 4)]
+    plays, _ = feed(blip + [nothing(8), nothing(12), nothing(16, final=True)])
+    assert plays == []
