@@ -23,6 +23,8 @@ class Settings:
     #: Web server for /stats: loopback unless told otherwise.
     web_host: str = "127.0.0.1"
     web_port: int = 6066
+    #: The live ingester's own /stats/ page (same host).
+    ingest_web_port: int = 6067
     #: Seconds a crashed worker keeps its partitions before the group hands them over.
     session_timeout_s: float = 10.0
     #: Seconds between checks for catalog changes (new tracks are matched without a restart).

@@ -14,9 +14,10 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import aiohttp
+from aiohttp import web
 import asyncpg
 import numpy as np
 
@@ -128,9 +129,25 @@ class StationStream:
 
 async def ingest_stations(settings: Settings, pool: asyncpg.Pool, only: set[str] | None = None,
                           refresh_s: float = 10.0) -> None:
-    """Run a StationStream per active station, following changes to the registry."""
+    """Run a StationStream per active station, following changes to the registry.
+
+    Per-station status is served as JSON on http://web_host:ingest_web_port/stats/.
+    """
     producer = ChunkProducer(settings)
     running: dict[str, tuple[str, asyncio.Task, StationStream]] = {}
+
+    async def stats(_request: web.Request) -> web.Response:
+        return web.json_response({
+            "stations": {station_id: asdict(stream.status) for station_id, (_, _, stream) in sorted(running.items())},
+            "chunks_delivered": producer.delivered,
+            "delivery_failures": len(producer.failures),
+        })
+
+    app = web.Application()
+    app.router.add_get("/stats/", stats)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, settings.web_host, settings.ingest_web_port).start()
     try:
         while True:
             wanted = {row["id"]: row["stream_url"] for row in await list_stations(pool, active_only=True)
@@ -149,5 +166,5 @@ async def ingest_stations(settings: Settings, pool: asyncpg.Pool, only: set[str]
     finally:
         for _, task, _ in running.values():
             task.cancel()
+        await runner.cleanup()
         producer.flush()
-

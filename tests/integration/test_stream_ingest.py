@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import shutil
 import subprocess
@@ -108,8 +109,10 @@ async def test_live_stream_becomes_timed_chunks_and_a_play(settings, pool, media
     source = asyncio.create_task(play_source(icecast, mount, mp3))
     await asyncio.sleep(1.5)  # the mount exists once the source is connected
     log = (tmp_path / "ingest.log").open("w")
+    stats_port = free_port()
     ingester = subprocess.Popen([*AIRSPIN, "ingest", "run", "--station", "radio-live", "--station", "radio-404"],
-                                env=environment(settings), stdout=log, stderr=subprocess.STDOUT)
+                                env=environment(settings, ingest_web_port=stats_port), stdout=log,
+                                stderr=subprocess.STDOUT)
     connected_at = time.time()
     try:
         await asyncio.sleep(3)
@@ -129,6 +132,11 @@ async def test_live_stream_becomes_timed_chunks_and_a_play(settings, pool, media
         assert abs(chunks[0].start_at - connected_at) < 5
         assert all(abs(b.start_at - a.start_at - 2.0) < 1e-6 for a, b in zip(chunks, chunks[1:]))
         assert "Artist 11 - Title 11" in {c.icy_title for c in chunks}
+        with urllib.request.urlopen(f"http://127.0.0.1:{stats_port}/stats/", timeout=5) as response:
+            status = json.loads(response.read())["stations"]
+        assert status["radio-live"]["chunks"] >= 20 and status["radio-live"]["icy_title"] == "Artist 11 - Title 11"
+        assert status["radio-404"]["errors"] >= 1 and "404" in status["radio-404"]["last_error"]
+        assert not status["radio-404"]["connected"]
 
         # The source goes away and comes back: the ingester reconnects with a new session.
         source = asyncio.create_task(play_source(icecast, mount, mp3[: len(mp3) // 4]))
