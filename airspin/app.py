@@ -5,6 +5,8 @@ unrelated PyPI package.
 """
 from __future__ import annotations
 
+import sys
+
 import faust
 
 from agents import fingerprint, plays, sink, web
@@ -13,6 +15,7 @@ from airspin.rebalance_fix import seek_uncommitted_to_beginning
 from airspin.runtime import Runtime
 from airspin.settings import Settings
 from topics import declare
+from topics.admin import ensure_topics
 
 
 def create_app(settings: Settings) -> tuple[faust.App, Runtime]:
@@ -52,4 +55,7 @@ app, runtime = create_app(settings)
 
 
 def main() -> None:
+    if [arg for arg in sys.argv[1:] if not arg.startswith("-")][:1] == ["worker"]:
+        # Faust subscribes only to topics that exist when the worker starts: create them first.
+        ensure_topics(settings)
     app.main()

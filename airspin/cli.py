@@ -155,7 +155,7 @@ def register(settings: Settings) -> None:
     @click.option("--station", "only", multiple=True, help="Only these stations (default: every active one).")
     def ingest_run_command(only):
         """Read live station streams into Kafka until interrupted."""
-        from ingest.producer import ensure_topics
+        from topics.admin import ensure_topics
         from ingest.stream import ingest_stations
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

@@ -10,7 +10,8 @@ import numpy as np
 from airspin.settings import Settings
 from detection.audio import decode_file, pcm16_decode, pcm16_encode
 from detection.pipeline import chunk_recording
-from ingest.producer import ChunkProducer, ensure_topics
+from ingest.producer import ChunkProducer
+from topics.admin import ensure_topics
 from topics.records import AudioChunk
 
 

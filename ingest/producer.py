@@ -1,29 +1,10 @@
-"""The confluent-kafka producer every ingester publishes through, and topic provisioning."""
+"""The confluent-kafka producer every ingester publishes through."""
 from __future__ import annotations
 
-from confluent_kafka import KafkaError, KafkaException, Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka import Producer
 
 from airspin.settings import Settings
-from topics import AUDIO_CHUNKS, PLAYS, WINDOW_MATCHES, dead_letter
-
-
-def ensure_topics(settings: Settings) -> None:
-    """Create the pipeline's topics with their partition counts before anything is produced.
-
-    Otherwise the broker would auto-create them with its default partition count.
-    """
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
-    wanted = [NewTopic(settings.topic_name(name), settings.partitions, 1)
-              for name in (AUDIO_CHUNKS, WINDOW_MATCHES, PLAYS)]
-    wanted += [NewTopic(settings.topic_name(dead_letter(name)), 1, 1)
-               for name in (AUDIO_CHUNKS, WINDOW_MATCHES, PLAYS)]
-    for future in admin.create_topics(wanted, request_timeout=30).values():
-        try:
-            future.result()
-        except KafkaException as exc:
-            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
-                raise
+from topics import AUDIO_CHUNKS
 
 
 class ChunkProducer:

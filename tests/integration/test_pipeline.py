@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from ingest.file import ingest_file
-from ingest.producer import ChunkProducer, ensure_topics
+from ingest.producer import ChunkProducer
+from topics.admin import ensure_topics
 from synth.music import song
 from tests.services import RATE, airspin, read_topic, wait_for_rows, write_wav
 from topics import AUDIO_CHUNKS, dead_letter
