@@ -163,7 +163,20 @@ def process(day: np.ndarray, profile: Profile, rng: np.random.Generator,
         return pcm16_decode(pcm16_encode(decode_file(mp3, RATE)))
 
 
-def score(truth: list[AiredPlay], plays, aired_s: float) -> None:
+@dataclass(frozen=True)
+class Scores:
+    aired: int
+    reported: int
+    correct: int
+    precision: float
+    recall: float
+    false_per_hour: float
+    start_errors: np.ndarray
+    end_errors: np.ndarray
+    recall_by_group: dict[str, tuple[float, int]]
+
+
+def evaluate(truth: list[AiredPlay], plays, aired_s: float) -> Scores:
     matched: dict[int, object] = {}
     false = 0
     for play in plays:  # each play counts for the unclaimed airing it overlaps most
@@ -174,20 +187,49 @@ def score(truth: list[AiredPlay], plays, aired_s: float) -> None:
             matched[best] = play
         else:
             false += 1
-    recall = len(matched) / max(1, len(truth))
-    precision = len(matched) / max(1, len(plays))
-    start_err = np.array([abs(p.start_at - truth[i].start_s) for i, p in matched.items()])
-    end_err = np.array([abs(p.end_at - truth[i].end_s) for i, p in matched.items()])
-    print(f"plays aired {len(truth)}, reported {len(plays)}, correct {len(matched)}")
-    print(f"precision {precision:.3f}  recall {recall:.3f}  false plays per aired hour {false / (aired_s / 3600):.2f}")
-    if len(matched):
-        print(f"start error median {np.median(start_err):.2f} s p95 {np.percentile(start_err, 95):.2f} s; "
-              f"end error median {np.median(end_err):.2f} s p95 {np.percentile(end_err, 95):.2f} s")
-    for label, keep in [("20-60 s", lambda t: t.end_s - t.start_s < 60), ("60 s+", lambda t: t.end_s - t.start_s >= 60)] + [
-            (c, lambda t, c=c: c in t.conditions) for c in ("talk-over", "crossfade", "speed", "dropout")]:
-        group = [i for i, t in enumerate(truth) if keep(t)]
-        if group:
-            print(f"  recall {label:10} {sum(i in matched for i in group) / len(group):.3f} ({len(group)} plays)")
+    groups = [("20-60 s", lambda t: t.end_s - t.start_s < 60), ("60 s+", lambda t: t.end_s - t.start_s >= 60)] + [
+        (c, lambda t, c=c: c in t.conditions) for c in ("talk-over", "crossfade", "speed", "dropout")]
+    by_group = {}
+    for label, keep in groups:
+        members = [i for i, t in enumerate(truth) if keep(t)]
+        if members:
+            by_group[label] = (sum(i in matched for i in members) / len(members), len(members))
+    return Scores(
+        aired=len(truth), reported=len(plays), correct=len(matched),
+        precision=len(matched) / max(1, len(plays)), recall=len(matched) / max(1, len(truth)),
+        false_per_hour=false / (aired_s / 3600),
+        start_errors=np.array([abs(p.start_at - truth[i].start_s) for i, p in matched.items()]),
+        end_errors=np.array([abs(p.end_at - truth[i].end_s) for i, p in matched.items()]),
+        recall_by_group=by_group,
+    )
+
+
+def print_scores(scores: Scores) -> None:
+    print(f"plays aired {scores.aired}, reported {scores.reported}, correct {scores.correct}")
+    print(f"precision {scores.precision:.3f}  recall {scores.recall:.3f}  "
+          f"false plays per aired hour {scores.false_per_hour:.2f}")
+    if scores.correct:
+        start, end = scores.start_errors, scores.end_errors
+        print(f"start error median {np.median(start):.2f} s p95 {np.percentile(start, 95):.2f} s; "
+              f"end error median {np.median(end):.2f} s p95 {np.percentile(end, 95):.2f} s")
+    for label, (recall, count) in scores.recall_by_group.items():
+        print(f"  recall {label:10} {recall:.3f} ({count} plays)")
+
+
+def simulate(profile: Profile, seed: int, minutes: float, songs: int, music: Path | None = None):
+    """Build, air and scan a station day; returns (scores, recordings, catalog size, aired s, CPU s)."""
+    rng = np.random.default_rng(seed)
+    recordings = load_recordings(music, songs, rng)
+    catalog_ids = set(rng.choice(len(recordings), size=len(recordings) * 2 // 3, replace=False).tolist())
+    index = Index(sorted(catalog_ids), [fingerprint(soxr.resample(recordings[i], RATE, ANALYSIS_RATE).astype(np.float32))
+                                        for i in sorted(catalog_ids)])
+    day, truth = build_day(recordings, catalog_ids, minutes, profile, rng)
+    aired = process(day, profile, rng, truth)
+    started = time.process_time()
+    plays = list(scan(index, chunk_recording(aired, RATE, 0.0, STEP_S, "bench")))
+    cpu = time.process_time() - started
+    aired_s = len(aired) / RATE
+    return evaluate(truth, plays, aired_s), len(recordings), len(catalog_ids), aired_s, cpu
 
 
 def main() -> None:
@@ -198,21 +240,11 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=60)
     parser.add_argument("--songs", type=int, default=40, help="synthesised songs (without --music)")
     args = parser.parse_args()
-    rng = np.random.default_rng(args.seed)
-    profile = PROFILES[args.profile]
-
-    recordings = load_recordings(args.music, args.songs, rng)
-    catalog_ids = set(rng.choice(len(recordings), size=len(recordings) * 2 // 3, replace=False).tolist())
-    index = Index(sorted(catalog_ids), [fingerprint(soxr.resample(recordings[i], RATE, ANALYSIS_RATE).astype(np.float32))
-                                        for i in sorted(catalog_ids)])
-    day, truth = build_day(recordings, catalog_ids, args.minutes, profile, rng)
-    aired = process(day, profile, rng, truth)
-    started = time.process_time()
-    plays = list(scan(index, chunk_recording(aired, RATE, 0.0, STEP_S, "bench")))
-    cpu = time.process_time() - started
-    print(f"profile {profile.name}, seed {args.seed}: {len(recordings)} recordings, {len(catalog_ids)} in the catalog, "
-          f"{len(aired) / RATE / 60:.0f} aired minutes ({len(aired) / RATE / cpu:.0f} aired s per CPU s)")
-    score(truth, plays, len(aired) / RATE)
+    scores, recordings, catalog, aired_s, cpu = simulate(PROFILES[args.profile], args.seed, args.minutes,
+                                                         args.songs, args.music)
+    print(f"profile {args.profile}, seed {args.seed}: {recordings} recordings, {catalog} in the catalog, "
+          f"{aired_s / 60:.0f} aired minutes ({aired_s / cpu:.0f} aired s per CPU s)")
+    print_scores(scores)
 
 
 if __name__ == "__main__":
