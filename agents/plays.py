@@ -10,7 +10,7 @@ from topics import PLAY_STATE_TABLE, Topics
 from topics.records import PlayEvent, WindowMatch
 
 
-def register(app: faust.App, topics: Topics, runtime: Runtime) -> faust.Table:
+def register(app: faust.App, topics: Topics, runtime: Runtime) -> None:
     # Same partition count as window-matches: the table is co-partitioned with its source topic.
     state_table = app.Table(runtime.settings.topic_name(PLAY_STATE_TABLE), default=None,
                             partitions=runtime.settings.partitions, key_type=str)
@@ -31,5 +31,3 @@ def register(app: faust.App, topics: Topics, runtime: Runtime) -> faust.Table:
                 counters.current_track_id = state.current.track_id if state.current else None
             except Exception as exc:
                 await dead_letter(topics.window_matches_dlt, event, "plays", exc, runtime.stats)
-
-    return state_table

@@ -1,12 +1,11 @@
 """/stats/: what this worker has seen, per station (the worker's own partitions)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import faust
 from faust.web import Request, Response, View
 
 from airspin.runtime import Runtime
+from topics.records import utc
 
 
 def register(app: faust.App, runtime: Runtime) -> None:
@@ -16,8 +15,7 @@ def register(app: faust.App, runtime: Runtime) -> None:
             snapshot = runtime.stats.snapshot()
             for counters in snapshot["stations"].values():
                 if counters["last_chunk_at"] is not None:
-                    counters["last_chunk_at"] = datetime.fromtimestamp(
-                        counters["last_chunk_at"], tz=timezone.utc).isoformat()
+                    counters["last_chunk_at"] = utc(counters["last_chunk_at"]).isoformat()
             snapshot["assigned_partitions"] = sorted(
                 f"{tp.topic}:{tp.partition}" for tp in app.assignor.assigned_actives())
             return self.json(snapshot)

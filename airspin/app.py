@@ -14,7 +14,7 @@ from airspin import cli
 from airspin.rebalance_fix import seek_uncommitted_to_beginning
 from airspin.runtime import Runtime
 from airspin.settings import Settings
-from topics import declare
+from topics import PIPELINE_TOPICS, declare
 from topics.admin import ensure_topics
 
 
@@ -40,8 +40,7 @@ def create_app(settings: Settings) -> tuple[faust.App, Runtime]:
     )
     runtime = Runtime(settings)
     topics = declare(app, settings)
-    seek_uncommitted_to_beginning(
-        [t.get_topic_name() for t in (topics.audio_chunks, topics.window_matches, topics.plays)])
+    seek_uncommitted_to_beginning([settings.topic_name(name) for name in PIPELINE_TOPICS])
     fingerprint.register(app, topics, runtime)
     plays.register(app, topics, runtime)
     sink.register(app, topics, runtime)

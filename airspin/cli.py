@@ -19,6 +19,7 @@ from detection.pipeline import chunk_recording, scan
 from ingest.file import decode_as_aired
 from storage import catalog, migrate, plays, stations
 from storage.pool import create_pool
+from topics.records import utc
 
 EXPORT_COLUMNS = ["station", "track_ref", "title", "artist", "isrc", "start_at", "end_at",
                   "duration_s", "confidence"]
@@ -184,8 +185,7 @@ def register(settings: Settings) -> None:
         chunks = chunk_recording(samples, settings.ingest_sample_rate, start.timestamp(), settings.chunk_seconds)
         write_csv([
             {**dict(tracks[p.track_id]), "station": station, "track_ref": tracks[p.track_id]["ref"],
-             "start_at": datetime.fromtimestamp(p.start_at, timezone.utc),
-             "end_at": datetime.fromtimestamp(p.end_at, timezone.utc),
+             "start_at": utc(p.start_at), "end_at": utc(p.end_at),
              "duration_s": round(p.duration_s, 3), "confidence": p.confidence}
             for p in scan(index, chunks)
         ])

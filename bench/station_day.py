@@ -25,10 +25,11 @@ import numpy as np
 import soxr
 from scipy.signal import butter, sosfilt
 
-from detection.audio import ANALYSIS_RATE, decode_file, pcm16_decode, pcm16_encode
+from detection.audio import ANALYSIS_RATE, decode_file
 from detection.fingerprint import fingerprint
 from detection.index import Index
 from detection.pipeline import chunk_recording, scan
+from ingest.file import decode_as_aired
 from synth.encode import write_audio
 from synth.music import babble, song
 
@@ -160,7 +161,7 @@ def process(day: np.ndarray, profile: Profile, rng: np.random.Generator,
     x = x / max(1.0, float(np.abs(x).max()))
     with tempfile.TemporaryDirectory() as folder:
         mp3 = write_audio(Path(folder) / "day.mp3", x, RATE, bitrate=profile.mp3_bitrate)
-        return pcm16_decode(pcm16_encode(decode_file(mp3, RATE)))
+        return decode_as_aired(mp3, RATE)
 
 
 @dataclass(frozen=True)

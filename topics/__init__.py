@@ -18,6 +18,8 @@ AUDIO_CHUNKS = "audio-chunks"
 WINDOW_MATCHES = "window-matches"
 PLAYS = "plays"
 PLAY_STATE_TABLE = "play-state"
+#: The topics the agents consume, in pipeline order; each has a dead-letter topic.
+PIPELINE_TOPICS = (AUDIO_CHUNKS, WINDOW_MATCHES, PLAYS)
 
 
 def dead_letter(topic: str) -> str:

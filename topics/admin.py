@@ -9,16 +9,14 @@ from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from airspin.settings import Settings
-from topics import AUDIO_CHUNKS, PLAYS, WINDOW_MATCHES, dead_letter
+from topics import PIPELINE_TOPICS, dead_letter
 
 
 def ensure_topics(settings: Settings) -> None:
     """Create whichever of the pipeline's topics do not exist yet."""
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
-    wanted = [NewTopic(settings.topic_name(name), settings.partitions, 1)
-              for name in (AUDIO_CHUNKS, WINDOW_MATCHES, PLAYS)]
-    wanted += [NewTopic(settings.topic_name(dead_letter(name)), 1, 1)
-               for name in (AUDIO_CHUNKS, WINDOW_MATCHES, PLAYS)]
+    wanted = [NewTopic(settings.topic_name(name), settings.partitions, 1) for name in PIPELINE_TOPICS]
+    wanted += [NewTopic(settings.topic_name(dead_letter(name)), 1, 1) for name in PIPELINE_TOPICS]
     for future in admin.create_topics(wanted, request_timeout=30).values():
         try:
             future.result()
