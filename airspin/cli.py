@@ -163,7 +163,7 @@ def register(settings: Settings) -> None:
         ensure_topics(settings)
         try:
             run(lambda pool: ingest_stations(settings, pool, set(only) or None))
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, asyncio.CancelledError):
             pass
 
     @click.command(name="scan")

@@ -33,6 +33,11 @@ class Settings:
     chunk_seconds: float = 2.0
     #: Sample rate of published chunks: 16 kHz mono keeps a station under 32 kB/s on the wire.
     ingest_sample_rate: int = 16000
+    #: Memory for audio the live ingester has accepted while the broker is unreachable; past it,
+    #: chunks are dropped and counted (about 32 kB per station-second at 16 kHz).
+    ingest_buffer_mb: int = 512
+    #: Where the worker's /stats/ reads the live ingester's status (empty: the local ingester's port).
+    ingest_stats_url: str = ""
     #: Sink batching: at most this many plays per database transaction, or what came within the wait.
     sink_batch_size: int = 200
     sink_batch_wait_s: float = 1.0
@@ -53,6 +58,9 @@ class Settings:
             if raw is not None:
                 values[field.name] = _parse(raw, field.type)
         return cls(**values)
+
+    def ingest_stats_location(self) -> str:
+        return self.ingest_stats_url or f"http://{self.web_host}:{self.ingest_web_port}/stats/"
 
     def topic_name(self, base: str) -> str:
         return f"{self.topic_prefix}{base}"

@@ -114,6 +114,9 @@ class Windower:
             self._resampler = soxr.ResampleStream(chunk.sample_rate, ANALYSIS_RATE, 1, dtype="float32")
             self._rate = chunk.sample_rate
             self._segment_start_at = chunk.start_at
+        else:
+            # Within the tolerance the ingester's clock has been corrected a little: follow it.
+            self._segment_start_at += chunk.start_at - self._expected_start_at()
         self._session = chunk.session
         self._next_seq = chunk.seq + 1
         self._received += len(chunk.samples)

@@ -8,7 +8,13 @@ from topics import AUDIO_CHUNKS
 
 
 class ChunkProducer:
-    """Idempotent, compressed, with delivery reports: a failed delivery is counted, never silent."""
+    """Idempotent, compressed, with delivery reports: a failed delivery is counted, never silent.
+
+    While the broker is unreachable, accepted chunks wait in librdkafka's queue, bounded to
+    `ingest_buffer_mb`, and are retried until the broker is back (they never time out).  A live
+    ingester must not stall the other stations when the bound is hit: `offer` refuses the chunk and
+    the caller counts the loss.  A file ingest can wait instead (`send`).
+    """
 
     def __init__(self, settings: Settings):
         self.topic = settings.topic_name(AUDIO_CHUNKS)
@@ -21,6 +27,9 @@ class ChunkProducer:
             "linger.ms": 20,
             # The Java clients' (and Faust's) partitioner: a station lands on the same partition either way.
             "partitioner": "murmur2_random",
+            "message.timeout.ms": 0,  # accepted audio is retried until the broker takes it
+            "queue.buffering.max.kbytes": settings.ingest_buffer_mb * 1024,
+            "queue.buffering.max.messages": 10_000_000,  # the byte bound is the one that matters
         })
 
     def _on_delivery(self, err, _msg) -> None:
@@ -29,15 +38,26 @@ class ChunkProducer:
         else:
             self.failures.append(str(err))
 
+    @property
+    def buffered(self) -> int:
+        """Chunks accepted and not yet acknowledged by the broker."""
+        return len(self._producer)
+
+    def offer(self, station_id: str, value: bytes) -> bool:
+        """Queue the chunk unless the buffer is full; never blocks."""
+        try:
+            self._producer.produce(self.topic, key=station_id.encode(), value=value,
+                                   on_delivery=self._on_delivery)
+            return True
+        except BufferError:
+            return False
+        finally:
+            self._producer.poll(0)
+
     def send(self, station_id: str, value: bytes) -> None:
-        while True:
-            try:
-                self._producer.produce(self.topic, key=station_id.encode(), value=value,
-                                       on_delivery=self._on_delivery)
-                break
-            except BufferError:  # local queue full: let deliveries drain, then try again
-                self._producer.poll(0.5)
-        self._producer.poll(0)
+        """Queue the chunk, waiting for room in the buffer."""
+        while not self.offer(station_id, value):
+            self._producer.poll(0.5)
 
     def flush(self, timeout_s: float = 60.0) -> None:
         remaining = self._producer.flush(timeout_s)

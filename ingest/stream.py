@@ -1,16 +1,18 @@
-"""`airspin ingest run`: live stations over HTTP (Icecast/Shoutcast MP3 and AAC) into Kafka.
+"""`airspin ingest run`: live stations (Icecast/Shoutcast, HLS, playlists; see ingest/sources.py) into Kafka.
 
-One asyncio process reads every active station.  Each connection is a session: station time is
-anchored to the clock when its first audio is decoded and advanced by the sample count, chunks are
-numbered from 0, and the first chunk of every new connection carries the discontinuity flag, so no
-play is merged across a reconnect.  A failing station reconnects with exponential backoff and jitter
-and reports its last error; it never stops the others.
+One asyncio process reads every active station.  Each connection is a session: station time comes
+from the sample count, anchored and kept on the clock by ingest/clock.py, chunks are numbered from 0,
+and the first chunk of every session carries the discontinuity flag, so no play is merged across a
+reconnect.  Audio lost inside a connection (HLS segments missed, chunks the full producer buffer had
+to drop) ends the session too: the next audio starts a new one, re-anchored.  A failing station
+reconnects with exponential backoff and jitter and reports its last error; it never stops the others.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import random
+import signal
 import time
 import uuid
 from collections.abc import Callable
@@ -22,29 +24,22 @@ import asyncpg
 import numpy as np
 
 from airspin.settings import Settings
-from ingest.decoder import StreamDecoder, codec_for
-from ingest.icy import IcyDemuxer
+from ingest.clock import StationClock
 from ingest.producer import ChunkProducer
+from ingest.sources import STALL_TIMEOUT_S, Counter, station_audio
 from storage.stations import list_stations
 from topics.records import AudioChunk
 
 log = logging.getLogger(__name__)
 
-READ_SIZE = 16384
-#: No bytes for this long and the connection counts as stalled.
-STALL_TIMEOUT_S = 15.0
-#: Bytes without a single decoded sample before the stream counts as undecodable.
-UNDECODABLE_BYTES = 256 * 1024
 BACKOFF_MAX_S = 60.0
-
-
-class StreamEnded(ConnectionError):
-    pass
+BURST_SETTLE_S = 0.5
 
 
 @dataclass
 class StationStatus:
     connected: bool = False
+    format: str = ""
     bytes: int = 0
     decoded_seconds: float = 0.0
     chunks: int = 0
@@ -53,6 +48,23 @@ class StationStatus:
     errors: int = 0
     last_error: str | None = None
     icy_title: str | None = None
+    #: Audio lost inside a connection (HLS segments missed, producer buffer full): each one re-anchors.
+    gaps: int = 0
+    #: Chunks refused because the producer's buffer was full (the broker has been away too long).
+    dropped_chunks: int = 0
+    dropped_seconds: float = 0.0
+
+
+class _Session:
+    """One unbroken stretch of a station's audio: its own id, sequence numbers and clock."""
+
+    def __init__(self, sample_rate: int, started: float):
+        self.id = uuid.uuid4().hex
+        self.started = started  # when its first audio arrived
+        self.seq = 0
+        self.clock = StationClock(sample_rate)
+        self.published = 0  # samples chunked so far
+        self.pending = np.zeros(0, np.float32)
 
 
 class StationStream:
@@ -64,6 +76,7 @@ class StationStream:
         self.producer = producer
         self.clock = clock
         self.status = StationStatus()
+        self._session: _Session | None = None
 
     async def run(self) -> None:
         """Read the station until cancelled, reconnecting after every failure."""
@@ -80,51 +93,81 @@ class StationStream:
                 log.warning("station %s: %s; reconnecting in %.0f s", self.station_id, self.status.last_error, backoff)
             finally:
                 self.status.connected = False
+                self._end_session()
             await asyncio.sleep(backoff * random.uniform(0.5, 1.5))
             backoff = min(BACKOFF_MAX_S, backoff * 2)
             self.status.reconnects += 1
 
     async def _connection(self) -> None:
         rate = self.settings.ingest_sample_rate
-        chunk_size = int(self.settings.chunk_seconds * rate)
-        session, seq = uuid.uuid4().hex, 0
+        counter = Counter()
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=STALL_TIMEOUT_S)
-        async with aiohttp.ClientSession(timeout=timeout) as http, \
-                http.get(self.url, headers={"Icy-MetaData": "1"}) as response:
-            response.raise_for_status()
-            decoder = StreamDecoder(codec_for(response.headers.get("Content-Type")), rate)
-            metaint = response.headers.get("icy-metaint")
-            demuxer = IcyDemuxer(int(metaint) if metaint else None)
-            self.status.connected = True
-            anchor_at, pending, undecoded = None, np.zeros(0, np.float32), 0
-            while True:
-                data = await response.content.read(READ_SIZE)
-                if not data:
-                    raise StreamEnded("the server closed the stream")
-                self.status.bytes += len(data)
-                audio, titles = demuxer.feed(data)
-                if titles:
-                    self.status.icy_title = titles[-1]
-                samples = decoder.feed(audio)
-                undecoded = 0 if len(samples) else undecoded + len(audio)
-                if undecoded > UNDECODABLE_BYTES:
-                    raise ValueError(f"{undecoded} bytes without decodable audio")
-                if anchor_at is None and len(samples):
-                    # The decoded audio has just aired: its first sample is that long ago.
-                    anchor_at = self.clock() - len(samples) / rate
-                pending = np.concatenate([pending, samples])
-                self.status.decoded_seconds += len(samples) / rate
-                while len(pending) >= chunk_size:
-                    start_at = anchor_at + seq * chunk_size / rate
-                    self.producer.send(self.station_id, AudioChunk(
-                        station_id=self.station_id, seq=seq, start_at=start_at, sample_rate=rate,
-                        samples=pending[:chunk_size], session=session, discontinuity=seq == 0,
-                        icy_title=self.status.icy_title,
-                    ).to_bytes())
-                    pending = pending[chunk_size:]
-                    seq += 1
-                    self.status.chunks += 1
-                    self.status.last_chunk_at = start_at
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            async for decoded in station_audio(http, self.url, rate, counter):
+                self.status.connected = True
+                self.status.format = counter.format
+                self.status.bytes += counter.bytes
+                counter.bytes = 0
+                if decoded.titles:
+                    self.status.icy_title = decoded.titles[-1]
+                if decoded.gap:
+                    self.status.gaps += 1
+                    self._end_session()
+                if len(decoded.samples):
+                    self._take(decoded.samples)
+
+    def _take(self, samples: np.ndarray) -> None:
+        now = self.clock()
+        if self._session is None:
+            self._session = _Session(self.settings.ingest_sample_rate, now)
+        session = self._session
+        session.clock.decoded(len(samples), now)
+        session.pending = np.concatenate([session.pending, samples])
+        self.status.decoded_seconds += len(samples) / self.settings.ingest_sample_rate
+        # The server's connection burst comes in several reads: stamp nothing until it is all in.
+        if now - session.started >= BURST_SETTLE_S:
+            self._drain(now, final=False)
+
+    def _drain(self, now: float, final: bool) -> None:
+        """Publish the session's whole chunks (at the end, everything)."""
+        rate = self.settings.ingest_sample_rate
+        chunk_size = int(self.settings.chunk_seconds * rate)
+        session = self._session
+        while len(session.pending) >= (1 if final else chunk_size):
+            chunk, session.pending = session.pending[:chunk_size], session.pending[chunk_size:]
+            if not self._publish(session, chunk):
+                # The audio after a loss is a new session, so no play is merged across the hole.
+                rest, self._session = session.pending, _Session(rate, now)
+                session = self._session
+                session.clock.decoded(len(rest), now)
+                session.pending = rest
+
+    def _end_session(self) -> None:
+        """Publish what is left of the session's audio and forget the session."""
+        if self._session is not None:
+            self._drain(self.clock(), final=True)
+        self._session = None
+
+    def _publish(self, session: _Session, samples: np.ndarray) -> bool:
+        rate = self.settings.ingest_sample_rate
+        start_at = session.clock.time_of(session.published)
+        session.published += len(samples)
+        accepted = self.producer.offer(self.station_id, AudioChunk(
+            station_id=self.station_id, seq=session.seq, start_at=start_at, sample_rate=rate,
+            samples=samples, session=session.id, discontinuity=session.seq == 0,
+            icy_title=self.status.icy_title,
+        ).to_bytes())
+        if accepted:
+            session.seq += 1
+            self.status.chunks += 1
+            self.status.last_chunk_at = start_at
+        else:
+            if not self.status.dropped_chunks:
+                log.error("station %s: producer buffer full (%d MB): dropping audio until the broker takes it",
+                          self.station_id, self.settings.ingest_buffer_mb)
+            self.status.dropped_chunks += 1
+            self.status.dropped_seconds += len(samples) / rate
+        return accepted
 
 
 async def ingest_stations(settings: Settings, pool: asyncpg.Pool, only: set[str] | None = None,
@@ -134,12 +177,15 @@ async def ingest_stations(settings: Settings, pool: asyncpg.Pool, only: set[str]
     Per-station status is served as JSON on http://web_host:ingest_web_port/stats/.
     """
     producer = ChunkProducer(settings)
+    # A service manager stops the ingester with SIGTERM: unwind like Ctrl-C, so buffered audio is flushed.
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
     running: dict[str, tuple[str, asyncio.Task, StationStream]] = {}
 
     async def stats(_request: web.Request) -> web.Response:
         return web.json_response({
             "stations": {station_id: asdict(stream.status) for station_id, (_, _, stream) in sorted(running.items())},
             "chunks_delivered": producer.delivered,
+            "chunks_buffered": producer.buffered,
             "delivery_failures": len(producer.failures),
         })
 
@@ -167,4 +213,5 @@ async def ingest_stations(settings: Settings, pool: asyncpg.Pool, only: set[str]
         for _, task, _ in running.values():
             task.cancel()
         await runner.cleanup()
+        asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
         producer.flush()

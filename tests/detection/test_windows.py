@@ -80,3 +80,11 @@ def test_the_final_chunk_flushes_the_tail():
     windows = push_all(windower, stream(0, 2))
     windows += windower.push(chunk(6, 3, seconds=1.0, final=True))
     assert windows[-1].final and windows[-1].end_at == 7.0
+
+
+def test_a_small_clock_correction_moves_later_windows_without_a_break():
+    chunks = [chunk(2.0 * i + (0.1 if i >= 6 else 0.0), i) for i in range(12)]
+    windows = push_all(Windower(), chunks)
+    assert not any(w.discontinuity for w in windows[1:])
+    # The second window is emitted after the correction arrived, so it is timed on the corrected clock.
+    assert np.allclose([w.start_at for w in windows], [0.0, 4.1, 8.1, 12.1])

@@ -128,9 +128,10 @@ async def test_live_stream_becomes_timed_chunks_and_a_play(settings, pool, media
         assert len(chunks) >= 20
         assert chunks[0].discontinuity and chunks[0].seq == 0
         assert len({c.session for c in chunks}) == 1
-        # Station time: anchored at connection, then advanced by the sample count.
+        # Station time: anchored at connection, then advanced by the sample count, corrected by a
+        # few milliseconds at most when the source's pace wavers.
         assert abs(chunks[0].start_at - connected_at) < 5
-        assert all(abs(b.start_at - a.start_at - 2.0) < 1e-6 for a, b in zip(chunks, chunks[1:]))
+        assert all(abs(b.start_at - a.start_at - 2.0) < 0.01 for a, b in zip(chunks, chunks[1:]))
         assert "Artist 11 - Title 11" in {c.icy_title for c in chunks}
         with urllib.request.urlopen(f"http://127.0.0.1:{stats_port}/stats/", timeout=5) as response:
             status = json.loads(response.read())["stations"]
