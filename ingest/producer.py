@@ -1,6 +1,8 @@
 """The confluent-kafka producer every ingester publishes through."""
 from __future__ import annotations
 
+import asyncio
+
 from confluent_kafka import Producer
 
 from airspin.settings import Settings
@@ -53,6 +55,12 @@ class ChunkProducer:
             return False
         finally:
             self._producer.poll(0)
+
+    async def serve_deliveries(self, every_s: float = 0.5) -> None:
+        """Run delivery reports even while no audio comes (a broker coming back, a quiet hour)."""
+        while True:
+            self._producer.poll(0)
+            await asyncio.sleep(every_s)
 
     def send(self, station_id: str, value: bytes) -> None:
         """Queue the chunk, waiting for room in the buffer."""

@@ -191,9 +191,10 @@ async def ingest_stations(settings: Settings, pool: asyncpg.Pool, only: set[str]
 
     app = web.Application()
     app.router.add_get("/stats/", stats)
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.web_host, settings.ingest_web_port).start()
+    deliveries = asyncio.create_task(producer.serve_deliveries())
     try:
         while True:
             wanted = {row["id"]: row["stream_url"] for row in await list_stations(pool, active_only=True)
@@ -210,6 +211,7 @@ async def ingest_stations(settings: Settings, pool: asyncpg.Pool, only: set[str]
                     log.info("station %s: reading %s", station_id, url)
             await asyncio.sleep(refresh_s)
     finally:
+        deliveries.cancel()
         for _, task, _ in running.values():
             task.cancel()
         await runner.cleanup()

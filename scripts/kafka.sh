@@ -8,8 +8,10 @@ cache="${AIRSPIN_CACHE:-$root/.cache}/kafka"
 port="${KAFKA_PORT:-9092}"
 controller_port="${KAFKA_CONTROLLER_PORT:-9093}"
 libs="$cache/libs"
-data="$cache/data"
-pidfile="$cache/broker.pid"
+# A second broker (the broker-restart test runs one) gets its own folder for config, data and logs.
+instance="${KAFKA_INSTANCE_DIR:-$cache}"
+data="$instance/data"
+pidfile="$instance/broker.pid"
 
 running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
@@ -24,8 +26,8 @@ fetch_jars() {
 }
 
 write_config() {
-  mkdir -p "$cache" "$data"
-  cat > "$cache/server.properties" <<PROPS
+  mkdir -p "$instance" "$data"
+  cat > "$instance/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$controller_port
@@ -43,10 +45,10 @@ transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=true
 PROPS
-  cat > "$cache/log4j.properties" <<PROPS
+  cat > "$instance/log4j.properties" <<PROPS
 log4j.rootLogger=WARN, file
 log4j.appender.file=org.apache.log4j.FileAppender
-log4j.appender.file.File=$cache/broker.log
+log4j.appender.file.File=$instance/broker.log
 log4j.appender.file.layout=org.apache.log4j.PatternLayout
 log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
 log4j.logger.kafka.server.KafkaServer=INFO
@@ -58,16 +60,16 @@ start() {
   if running || port_open; then echo "kafka: already running on 127.0.0.1:$port"; return; fi
   fetch_jars
   write_config
-  local java_cmd=(java -Xms256m -Xmx1g -Dlog4j.configuration="file:$cache/log4j.properties" -cp "$libs/*")
+  local java_cmd=(java -Xms256m -Xmx1g -Dlog4j.configuration="file:$instance/log4j.properties" -cp "$libs/*")
   if [ ! -f "$data/meta.properties" ]; then
     "${java_cmd[@]}" kafka.tools.StorageTool format --ignore-formatted \
-      -t "$("${java_cmd[@]}" kafka.tools.StorageTool random-uuid)" -c "$cache/server.properties" >/dev/null
+      -t "$("${java_cmd[@]}" kafka.tools.StorageTool random-uuid)" -c "$instance/server.properties" >/dev/null
   fi
-  nohup "${java_cmd[@]}" kafka.Kafka "$cache/server.properties" >"$cache/stdout.log" 2>&1 &
+  nohup "${java_cmd[@]}" kafka.Kafka "$instance/server.properties" >"$instance/stdout.log" 2>&1 &
   echo $! > "$pidfile"
   for _ in $(seq 1 120); do
     if port_open; then echo "kafka: started on 127.0.0.1:$port (pid $(cat "$pidfile"))"; return; fi
-    running || { echo "kafka: broker exited; see $cache/broker.log" >&2; tail -20 "$cache/stdout.log" >&2; exit 1; }
+    running || { echo "kafka: broker exited; see $instance/broker.log" >&2; tail -20 "$instance/stdout.log" >&2; exit 1; }
     sleep 0.5
   done
   echo "kafka: broker did not open 127.0.0.1:$port within 60 s" >&2; exit 1

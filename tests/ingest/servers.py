@@ -67,8 +67,15 @@ def text_of(text: str, content_type: str):
     return handler
 
 
-def stream_of(data: bytes, content_type: str, icy_title: str | None = None):
+def stream_of(data: bytes, content_type: str, icy_title: str | None = None,
+              bytes_per_s: float | None = None, once: bool = False):
+    """A station serving `data`: as fast as it can, or at `bytes_per_s` as if it were airing now."""
+    served = []
+
     async def handler(request):
+        if once and served:
+            raise web.HTTPNotFound(text="the broadcast is over")
+        served.append(request)
         headers = {"Content-Type": content_type}
         body = data
         if icy_title and request.headers.get("Icy-MetaData") == "1":
@@ -76,8 +83,11 @@ def stream_of(data: bytes, content_type: str, icy_title: str | None = None):
             body = icy_interleave(data, icy_title)
         response = web.StreamResponse(headers=headers)
         await response.prepare(request)
+        started = time.monotonic()
         for i in range(0, len(body), 4096):
             await response.write(body[i:i + 4096])
+            if bytes_per_s:
+                await asyncio.sleep(max(0.0, started + (i + 4096) / bytes_per_s - time.monotonic()))
         return response
     return handler
 
