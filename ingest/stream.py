@@ -24,7 +24,7 @@ import asyncpg
 import numpy as np
 
 from airspin.settings import Settings
-from ingest.clock import StationClock
+from ingest.clock import SETTLE_S, StationClock
 from ingest.producer import ChunkProducer
 from ingest.sources import STALL_TIMEOUT_S, Counter, station_audio
 from storage.stations import list_stations
@@ -33,7 +33,6 @@ from topics.records import AudioChunk
 log = logging.getLogger(__name__)
 
 BACKOFF_MAX_S = 60.0
-BURST_SETTLE_S = 0.5
 
 
 @dataclass
@@ -82,9 +81,9 @@ class StationStream:
         """Read the station until cancelled, reconnecting after every failure."""
         backoff = 1.0
         while True:
+            decoded_before = self.status.decoded_seconds
             try:
                 await self._connection()
-                backoff = 1.0  # the stream ended after working: reconnect promptly
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -94,6 +93,8 @@ class StationStream:
             finally:
                 self.status.connected = False
                 self._end_session()
+            if self.status.decoded_seconds > decoded_before:
+                backoff = 1.0  # the stream broke after working: reconnect promptly
             await asyncio.sleep(backoff * random.uniform(0.5, 1.5))
             backoff = min(BACKOFF_MAX_S, backoff * 2)
             self.status.reconnects += 1
@@ -125,7 +126,7 @@ class StationStream:
         session.pending = np.concatenate([session.pending, samples])
         self.status.decoded_seconds += len(samples) / self.settings.ingest_sample_rate
         # The server's connection burst comes in several reads: stamp nothing until it is all in.
-        if now - session.started >= BURST_SETTLE_S:
+        if now - session.started >= SETTLE_S:
             self._drain(now, final=False)
 
     def _drain(self, now: float, final: bool) -> None:

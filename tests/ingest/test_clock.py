@@ -54,3 +54,12 @@ def test_the_connection_burst_is_stamped_in_the_past():
 def test_no_time_before_audio():
     with pytest.raises(RuntimeError):
         StationClock(RATE).time_of(0)
+
+
+def test_an_encoder_flushing_its_buffer_does_not_drag_station_time_back():
+    clock = StationClock(RATE)
+    for second in range(60):
+        clock.decoded(RATE, now=1000.0 + second)
+    before = clock.time_of(clock.samples)
+    clock.decoded(RATE * 16 // 10, now=1059.01)  # the source stops: 1.6 s of audio at once
+    assert clock.time_of(clock.samples) - RATE * 16 // 10 / RATE == pytest.approx(before, abs=0.05)

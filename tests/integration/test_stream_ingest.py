@@ -1,4 +1,5 @@
-"""`airspin ingest run` against a real Icecast server (Debian's icecast2) fed by a source client."""
+"""`airspin ingest run` against a real Icecast server (Debian's icecast2) fed by ffmpeg as source client,
+and against a live HLS stream written by ffmpeg."""
 from __future__ import annotations
 
 import asyncio
@@ -14,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from aiohttp import web
 
 from storage.stations import StationChange, add_station
-from synth.encode import write_audio
-from tests.services import AIRSPIN, RATE, environment, free_port, read_topic, wait_for_rows
+from tests.services import AIRSPIN, RATE, environment, free_port, read_topic, wait_for_rows, write_wav
 from topics import AUDIO_CHUNKS
 from topics.records import AudioChunk
 
@@ -67,22 +68,38 @@ def icecast():
     shutil.rmtree(folder, ignore_errors=True)
 
 
-async def play_source(port: int, mount: str, mp3: bytes) -> None:
-    """A source client: send the MP3 to the mount at the pace it would air, then hang up."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    auth = base64.b64encode(f"source:{PASSWORD}".encode()).decode()
-    writer.write(f"PUT {mount} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {auth}\r\n"
-                 f"Content-Type: audio/mpeg\r\nIce-Public: 0\r\nExpect: 100-continue\r\n\r\n".encode())
-    await writer.drain()
-    status = await reader.readline()
-    assert b" 100 " in status or b" 200 " in status, status
-    step = BITRATE // 8 // 4  # a quarter second of audio
-    started = time.monotonic()
-    for i in range(0, len(mp3), step):
-        writer.write(mp3[i:i + step])
-        await writer.drain()
-        await asyncio.sleep(max(0.0, started + (i + step) / (BITRATE / 8) - time.monotonic()))
-    writer.close()
+class Source:
+    """ffmpeg as the station's source client, encoding a file to an Icecast mount in real time."""
+
+    def __init__(self, port: int, mount: str, audio: Path, codec: list[str], content_type: str,
+                 container: str, metadata: dict[str, str] | None = None):
+        command = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", str(audio), *codec,
+                   *[arg for k, v in (metadata or {}).items() for arg in ("-metadata", f"{k}={v}")],
+                   "-content_type", content_type, "-f", container,
+                   f"icecast://source:{PASSWORD}@127.0.0.1:{port}{mount}"]
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+    async def finished(self) -> None:
+        assert await asyncio.to_thread(self.process.wait) == 0
+
+
+def mp3_source(port: int, mount: str, audio: Path) -> Source:
+    return Source(port, mount, audio, ["-c:a", "libmp3lame", "-b:a", "128k", "-ac", "1"], "audio/mpeg", "mp3")
+
+
+async def wait_for_mount(port: int, mount: str) -> None:
+    """The mount exists (answers a listener) once the source is connected."""
+    for _ in range(100):
+        try:
+            await asyncio.to_thread(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}{mount}", timeout=2).close())
+            return
+        except OSError:
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"no source on {mount}")
 
 
 def set_title(port: int, mount: str, title: str) -> None:
@@ -90,6 +107,19 @@ def set_title(port: int, mount: str, title: str) -> None:
         f"http://127.0.0.1:{port}/admin/metadata?mount={mount}&mode=updinfo&song={urllib.request.quote(title)}",
         headers={"Authorization": "Basic " + base64.b64encode(f"admin:{PASSWORD}".encode()).decode()})
     urllib.request.urlopen(request, timeout=5).read()
+
+
+def ingest_status(port: int) -> dict:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats/", timeout=5) as response:
+        return json.loads(response.read())["stations"]
+
+
+async def wait_status(port: int, condition, timeout_s: float = 90) -> None:
+    """Wait for the ingester's status to satisfy the condition (a reconnect backs off up to 60 s)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition(await asyncio.to_thread(ingest_status, port)):
+        assert time.monotonic() < deadline, "the ingester's status never got there"
+        await asyncio.sleep(0.5)
 
 
 def chunks_of(settings, station: str, expect: int) -> list[AudioChunk]:
@@ -101,13 +131,12 @@ def chunks_of(settings, station: str, expect: int) -> list[AudioChunk]:
 async def test_live_stream_becomes_timed_chunks_and_a_play(settings, pool, media, catalog, worker, icecast, tmp_path):
     mount = "/live.mp3"
     silence = np.zeros(14 * RATE, np.float32)  # after the song: the play closes on silence
-    mp3 = write_audio(tmp_path / "air.mp3", np.concatenate([media.songs["REF-11"], silence]), RATE,
-                      bitrate=BITRATE).read_bytes()
+    air = write_wav(tmp_path / "air.wav", np.concatenate([media.songs["REF-11"], silence]))
     await add_station(pool, "radio-live", StationChange(stream_url=f"http://127.0.0.1:{icecast}{mount}"))
     await add_station(pool, "radio-404", StationChange(stream_url=f"http://127.0.0.1:{icecast}/missing.mp3"))
 
-    source = asyncio.create_task(play_source(icecast, mount, mp3))
-    await asyncio.sleep(1.5)  # the mount exists once the source is connected
+    source = mp3_source(icecast, mount, air)
+    await wait_for_mount(icecast, mount)
     log = (tmp_path / "ingest.log").open("w")
     stats_port = free_port()
     ingester = subprocess.Popen([*AIRSPIN, "ingest", "run", "--station", "radio-live", "--station", "radio-404"],
@@ -117,7 +146,7 @@ async def test_live_stream_becomes_timed_chunks_and_a_play(settings, pool, media
     try:
         await asyncio.sleep(3)
         await asyncio.to_thread(set_title, icecast, mount, "Artist 11 - Title 11")
-        await source
+        await source.finished()
 
         rows = await wait_for_rows(
             pool, "SELECT t.ref FROM plays p JOIN tracks t ON t.id = p.track_id WHERE station_id = 'radio-live'",
@@ -129,20 +158,26 @@ async def test_live_stream_becomes_timed_chunks_and_a_play(settings, pool, media
         assert chunks[0].discontinuity and chunks[0].seq == 0
         assert len({c.session for c in chunks}) == 1
         # Station time: anchored at connection, then advanced by the sample count, corrected by a
-        # few milliseconds at most when the source's pace wavers.
+        # few milliseconds now and then when the source's pace wavers.
         assert abs(chunks[0].start_at - connected_at) < 5
-        assert all(abs(b.start_at - a.start_at - 2.0) < 0.01 for a, b in zip(chunks, chunks[1:]))
+        assert all(abs(b.start_at - a.start_at - 2.0) < 0.05 for a, b in zip(chunks, chunks[1:]))
         assert "Artist 11 - Title 11" in {c.icy_title for c in chunks}
-        with urllib.request.urlopen(f"http://127.0.0.1:{stats_port}/stats/", timeout=5) as response:
-            status = json.loads(response.read())["stations"]
+        status = ingest_status(stats_port)
         assert status["radio-live"]["chunks"] >= 20 and status["radio-live"]["icy_title"] == "Artist 11 - Title 11"
         assert status["radio-404"]["errors"] >= 1 and "404" in status["radio-404"]["last_error"]
         assert not status["radio-404"]["connected"]
 
-        # The source goes away and comes back: the ingester reconnects with a new session.
-        source = asyncio.create_task(play_source(icecast, mount, mp3[: len(mp3) // 4]))
-        await source
-        await asyncio.sleep(2)
+        # The source dies mid-stream and comes back: the ingester reconnects with a new session.
+        source = mp3_source(icecast, mount, air)
+        before = status["radio-live"]
+        await wait_status(stats_port, lambda s: s["radio-live"]["connected"]
+                          and s["radio-live"]["chunks"] >= before["chunks"] + 2)
+        source.kill()
+        source = mp3_source(icecast, mount, air)
+        cut = ingest_status(stats_port)["radio-live"]
+        await wait_status(stats_port, lambda s: s["radio-live"]["reconnects"] > cut["reconnects"]
+                          and s["radio-live"]["chunks"] >= cut["chunks"] + 2)
+        source.kill()
         later = await asyncio.to_thread(chunks_of, settings, "radio-live", 10)
         sessions = list(dict.fromkeys(c.session for c in later))
         assert len(sessions) >= 2
@@ -155,3 +190,61 @@ async def test_live_stream_becomes_timed_chunks_and_a_play(settings, pool, media
         log.close()
     output = (tmp_path / "ingest.log").read_text()
     assert "station radio-404:" in output and "404" in output
+
+
+async def test_ogg_and_hls_stations_become_timed_chunks_and_plays(settings, pool, media, catalog, worker, icecast,
+                                                                  tmp_path):
+    silence = np.zeros(14 * RATE, np.float32)
+    ogg_air = write_wav(tmp_path / "ogg.wav", np.concatenate([media.songs["REF-13"], silence]))
+    hls_air = write_wav(tmp_path / "hls.wav", np.concatenate([silence[:4 * RATE], media.songs["REF-12"], silence]))
+    ogg = Source(icecast, "/live.ogg", ogg_air, ["-c:a", "libvorbis", "-b:a", "96k", "-ac", "1"], "application/ogg",
+                 "ogg", metadata={"artist": "Artist 13", "title": "Title 13"})
+    hls_dir = tmp_path / "hls"
+    hls_dir.mkdir()
+    hls = subprocess.Popen(["ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", str(hls_air),
+                            "-c:a", "aac", "-b:a", "64k", "-ac", "1", "-f", "hls", "-hls_time", "2",
+                            "-hls_list_size", "4", "-hls_flags", "delete_segments", str(hls_dir / "live.m3u8")],
+                           stdin=subprocess.DEVNULL)
+    app = web.Application()
+    app.router.add_static("/hls", hls_dir)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    http_port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", http_port).start()
+    await add_station(pool, "radio-ogg", StationChange(stream_url=f"http://127.0.0.1:{icecast}/live.ogg"))
+    await add_station(pool, "radio-hls", StationChange(stream_url=f"http://127.0.0.1:{http_port}/hls/live.m3u8"))
+    await wait_for_mount(icecast, "/live.ogg")
+    while not (hls_dir / "live.m3u8").exists():
+        await asyncio.sleep(0.2)
+
+    stats_port = free_port()
+    log = (tmp_path / "ingest.log").open("w")
+    ingester = subprocess.Popen([*AIRSPIN, "ingest", "run", "--station", "radio-ogg", "--station", "radio-hls"],
+                                env=environment(settings, ingest_web_port=stats_port), stdout=log,
+                                stderr=subprocess.STDOUT)
+    connected_at = time.time()
+    try:
+        rows = await wait_for_rows(
+            pool, "SELECT p.station_id, t.ref FROM plays p JOIN tracks t ON t.id = p.track_id "
+                  "WHERE station_id IN ('radio-ogg', 'radio-hls') ORDER BY station_id", count=2, timeout_s=120)
+        assert [(r["station_id"], r["ref"]) for r in rows] == [("radio-hls", "REF-12"), ("radio-ogg", "REF-13")]
+        status = ingest_status(stats_port)
+        assert (status["radio-ogg"]["format"], status["radio-hls"]["format"]) == ("ogg", "hls")
+        assert status["radio-ogg"]["icy_title"] == "Artist 13 - Title 13"
+    finally:
+        ingester.terminate()
+        ingester.wait(30)
+        log.close()
+        ogg.kill()
+        hls.kill()
+        hls.wait()
+        await runner.cleanup()
+
+    for station in ("radio-ogg", "radio-hls"):
+        chunks = await asyncio.to_thread(chunks_of, settings, station, 10)
+        assert len(chunks) >= 20, station
+        # Station time: the newest audio at connection is stamped about then, the rest follows the count.
+        assert abs(chunks[0].start_at - connected_at) < 5, station
+        first_session = [c for c in chunks if c.session == chunks[0].session]
+        assert all(abs(b.start_at - a.start_at - 2.0) < 0.05 for a, b in zip(first_session, first_session[1:]))
+    assert "Artist 13 - Title 13" in {c.icy_title for c in await asyncio.to_thread(chunks_of, settings, "radio-ogg", 10)}
