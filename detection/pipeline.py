@@ -36,7 +36,7 @@ def chunk_recording(
 def analyse(index: Index, window: Window, params: MatchParams = MatchParams()) -> WindowResult:
     found = match(index, fingerprint(window.samples), params)
     common = dict(start_at=window.start_at, end_at=window.end_at, session=window.session,
-                  discontinuity=window.discontinuity, final=window.final)
+                  discontinuity=window.discontinuity, final=window.final, icy_title=window.icy_title)
     if found is None:
         return WindowResult(**common)
     return WindowResult(

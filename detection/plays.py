@@ -7,7 +7,7 @@ the stream.  Within a session, a window heard before (redelivered after a restar
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class WindowResult:
     alt_first_hit_at: float = 0.0
     discontinuity: bool = False
     final: bool = False
+    icy_title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,9 @@ class Play:
     track_offset_end_s: float
     confidence: float
     windows: int
+    #: What the station itself said was playing, most often, during the play: its own claim, kept for
+    #: disputes and for spotting music the catalog lacks.
+    icy_title: str | None = None
 
     @property
     def duration_s(self) -> float:
@@ -68,6 +72,7 @@ class Airing:
     last_at: float
     windows: int = 1
     confidence: float = 0.0
+    titles: dict[str, int] = field(default_factory=dict)  # station-reported title -> windows
 
     def agrees(self, result: WindowResult, tolerance_s: float) -> bool:
         return result.track_id == self.track_id and abs(_alignment(result) - self.alignment_at) <= tolerance_s
@@ -77,6 +82,11 @@ class Airing:
         self.last_at = max(self.last_at, result.last_hit_at)
         self.windows += 1
         self.confidence = max(self.confidence, result.confidence)
+        self.heard_title(result.icy_title)
+
+    def heard_title(self, title: str | None) -> None:
+        if title:
+            self.titles[title] = self.titles.get(title, 0) + 1
 
     def to_play(self) -> Play:
         return Play(
@@ -87,6 +97,7 @@ class Airing:
             track_offset_end_s=round(self.last_at - self.alignment_at, 3),
             confidence=self.confidence,
             windows=self.windows,
+            icy_title=max(self.titles, key=self.titles.get) if self.titles else None,
         )
 
 
@@ -171,6 +182,7 @@ def advance(state: StationState, result: WindowResult, params: PlayParams = Play
                 last_at=result.last_hit_at,
                 confidence=result.confidence,
             )
+            state.candidate.heard_title(result.icy_title)
             earlier = state.previous_alternative
             if earlier and earlier[0] == result.track_id and abs(earlier[1] - _alignment(result)) <= params.align_tolerance_s:
                 # The previous window already heard this airing begin, behind the one it was busy with.

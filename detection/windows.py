@@ -38,6 +38,8 @@ class Chunk:
     seq: int = 0  # 0, 1, 2, ... within the session
     discontinuity: bool = False
     final: bool = False
+    #: What the station says is playing (ICY StreamTitle), if it says anything.
+    icy_title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class Window:
     session: str
     discontinuity: bool
     final: bool
+    icy_title: str | None = None  # the station's latest claim when the window was cut
 
     @property
     def end_at(self) -> float:
@@ -62,6 +65,7 @@ class Windower:
         self._reset()
         self._pending_discontinuity = False
         self._session: str | None = None
+        self._title: str | None = None
         self._next_seq = 0
         self._held: dict[int, Chunk] = {}
 
@@ -118,6 +122,7 @@ class Windower:
             # Within the tolerance the ingester's clock has been corrected a little: follow it.
             self._segment_start_at += chunk.start_at - self._expected_start_at()
         self._session = chunk.session
+        self._title = chunk.icy_title
         self._next_seq = chunk.seq + 1
         self._received += len(chunk.samples)
         out = self._resampler.resample_chunk(np.asarray(chunk.samples, np.float32), last=chunk.final)
@@ -139,6 +144,7 @@ class Windower:
             session=self._session,
             discontinuity=self._pending_discontinuity,
             final=final,
+            icy_title=self._title,
         )
         self._pending_discontinuity = False
         self._emitted_end = end
@@ -163,5 +169,5 @@ class Windower:
         if end - start <= 0:
             # Nothing left to analyse, but a final flag must still reach the play logic.
             return [Window(self._segment_start_at + end / ANALYSIS_RATE, np.zeros(0, np.float32),
-                           self._session, self._pending_discontinuity, final)] if final else []
+                           self._session, self._pending_discontinuity, final, self._title)] if final else []
         return [self._emit(start, end, final)]

@@ -6,10 +6,12 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-# espeak-ng speaks the DJ talk in the integration tests; icecast2 serves their live streams.
+# espeak-ng speaks the DJ talk in the integration tests; icecast2 serves their live streams and
+# ffmpeg is the source client (Icecast mounts, live HLS) feeding it.
 missing=()
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 command -v icecast2 >/dev/null || missing+=(icecast2)
+command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 command -v mvn >/dev/null || missing+=(maven)
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 if [ ${#missing[@]} -gt 0 ]; then

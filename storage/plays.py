@@ -10,9 +10,9 @@ from topics.records import PlayEvent
 
 _INSERT = """
 INSERT INTO plays (id, station_id, track_id, start_at, end_at, duration_s,
-                   track_offset_start_s, track_offset_end_s, confidence, windows)
+                   track_offset_start_s, track_offset_end_s, confidence, windows, station_title)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::timestamptz[], $5::timestamptz[],
-                     $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::int[])
+                     $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::int[], $11::text[])
 ON CONFLICT DO NOTHING
 """
 
@@ -38,6 +38,7 @@ async def insert_plays(conn: asyncpg.Connection, plays: list[PlayEvent]) -> int:
         [p.track_offset_end_s for p in plays],
         [p.confidence for p in plays],
         [p.windows for p in plays],
+        [p.icy_title for p in plays],
     )
     return int(status.split()[-1])
 
@@ -55,7 +56,7 @@ async def export_plays(
 ) -> list[asyncpg.Record]:
     return await pool.fetch(
         "SELECT p.station_id AS station, t.ref AS track_ref, t.title, t.artist, t.isrc,"
-        "       p.start_at, p.end_at, p.duration_s, p.confidence"
+        "       p.start_at, p.end_at, p.duration_s, p.confidence, p.station_title"
         " FROM plays p JOIN tracks t ON t.id = p.track_id"
         " WHERE ($1::text IS NULL OR p.station_id = $1)"
         "   AND ($2::timestamptz IS NULL OR p.end_at >= $2)"

@@ -142,6 +142,8 @@ class PlayEvent:
     track_offset_end_s: float
     confidence: float
     windows: int
+    #: The station's own claim (ICY StreamTitle) during the play.
+    icy_title: str | None = None
 
     @classmethod
     def of(cls, station_id: str, play: Play) -> "PlayEvent":
@@ -151,7 +153,7 @@ class PlayEvent:
             play_id=str(play_id), station_id=station_id, track_id=play.track_id,
             start_at=play.start_at, end_at=play.end_at, duration_s=round(play.duration_s, 3),
             track_offset_start_s=play.track_offset_start_s, track_offset_end_s=play.track_offset_end_s,
-            confidence=play.confidence, windows=play.windows,
+            confidence=play.confidence, windows=play.windows, icy_title=play.icy_title,
         )
 
     @property

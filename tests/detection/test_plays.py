@@ -1,10 +1,10 @@
 from detection.plays import PlayParams, StationState, WindowResult, advance
 
 
-def hit(start, track_id, offset, final=False, discontinuity=False, session=""):
+def hit(start, track_id, offset, final=False, discontinuity=False, session="", icy_title=None):
     return WindowResult(start_at=start, end_at=start + 8, session=session, track_id=track_id, track_offset_s=offset,
                         score=50, confidence=0.9, first_hit_at=start, last_hit_at=start + 8,
-                        final=final, discontinuity=discontinuity)
+                        final=final, discontinuity=discontinuity, icy_title=icy_title)
 
 
 def nothing(start, final=False, session=""):
@@ -76,3 +76,11 @@ def test_a_match_too_short_to_be_an_airing_is_not_a_play():
                          first_hit_at=s + 4.0, last_hit_at=s + 4.2) for s in (0, 4)]
     plays, _ = feed(blip + [nothing(8), nothing(12), nothing(16, final=True)])
     assert plays == []
+
+
+def test_a_play_keeps_what_the_station_said_most_often_while_it_aired():
+    titles = ["Jingle", "Artist - Song", "Artist - Song", "Artist - Song", None]
+    plays, _ = feed([hit(4 * i, 1, 4 * i, icy_title=t) for i, t in enumerate(titles)] + [nothing(20, final=True)])
+    assert [p.icy_title for p in plays] == ["Artist - Song"]
+    silent, _ = feed([hit(0, 1, 0), hit(4, 1, 4), nothing(8, final=True)])
+    assert [p.icy_title for p in silent] == [None]

@@ -88,3 +88,9 @@ def test_a_small_clock_correction_moves_later_windows_without_a_break():
     assert not any(w.discontinuity for w in windows[1:])
     # The second window is emitted after the correction arrived, so it is timed on the corrected clock.
     assert np.allclose([w.start_at for w in windows], [0.0, 4.1, 8.1, 12.1])
+
+
+def test_windows_carry_the_station_title_of_their_latest_chunk():
+    chunks = [chunk(2.0 * i, i, icy_title="Old - Song" if i < 5 else "New - Song") for i in range(12)]
+    windows = push_all(Windower(), chunks)
+    assert [w.icy_title for w in windows] == ["Old - Song", "New - Song", "New - Song", "New - Song"]

@@ -149,9 +149,10 @@ async def test_live_stream_becomes_timed_chunks_and_a_play(settings, pool, media
         await source.finished()
 
         rows = await wait_for_rows(
-            pool, "SELECT t.ref FROM plays p JOIN tracks t ON t.id = p.track_id WHERE station_id = 'radio-live'",
-            count=1, timeout_s=60)
-        assert [r["ref"] for r in rows] == ["REF-11"]
+            pool, "SELECT t.ref, p.station_title FROM plays p JOIN tracks t ON t.id = p.track_id"
+                  " WHERE station_id = 'radio-live'", count=1, timeout_s=60)
+        # The play, and beside it what the station said it was playing.
+        assert [(r["ref"], r["station_title"]) for r in rows] == [("REF-11", "Artist 11 - Title 11")]
 
         chunks = await asyncio.to_thread(chunks_of, settings, "radio-live", 10)
         assert len(chunks) >= 20
@@ -225,9 +226,10 @@ async def test_ogg_and_hls_stations_become_timed_chunks_and_plays(settings, pool
     connected_at = time.time()
     try:
         rows = await wait_for_rows(
-            pool, "SELECT p.station_id, t.ref FROM plays p JOIN tracks t ON t.id = p.track_id "
+            pool, "SELECT p.station_id, t.ref, p.station_title FROM plays p JOIN tracks t ON t.id = p.track_id "
                   "WHERE station_id IN ('radio-ogg', 'radio-hls') ORDER BY station_id", count=2, timeout_s=120)
-        assert [(r["station_id"], r["ref"]) for r in rows] == [("radio-hls", "REF-12"), ("radio-ogg", "REF-13")]
+        assert [tuple(r) for r in rows] == [("radio-hls", "REF-12", None),
+                                            ("radio-ogg", "REF-13", "Artist 13 - Title 13")]
         status = ingest_status(stats_port)
         assert (status["radio-ogg"]["format"], status["radio-hls"]["format"]) == ("ogg", "hls")
         assert status["radio-ogg"]["icy_title"] == "Artist 13 - Title 13"
