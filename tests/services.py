@@ -90,6 +90,7 @@ def settings(base_settings, kafka, database_url, run_id, tmp_path_factory) -> Se
         topic_prefix=f"test-{run_id}-",
         app_id=f"airspin-test-{run_id}",
         web_port=free_port(),
+        ingest_web_port=free_port(),
         data_dir=str(tmp_path_factory.mktemp("faust")),
         catalog_refresh_s=1.0,
         session_timeout_s=6.0,

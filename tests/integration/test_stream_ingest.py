@@ -138,10 +138,9 @@ async def test_live_stream_becomes_timed_chunks_and_a_play(settings, pool, media
     source = mp3_source(icecast, mount, air)
     await wait_for_mount(icecast, mount)
     log = (tmp_path / "ingest.log").open("w")
-    stats_port = free_port()
+    stats_port = settings.ingest_web_port  # where the worker's /stats/ looks for the ingester
     ingester = subprocess.Popen([*AIRSPIN, "ingest", "run", "--station", "radio-live", "--station", "radio-404"],
-                                env=environment(settings, ingest_web_port=stats_port), stdout=log,
-                                stderr=subprocess.STDOUT)
+                                env=environment(settings), stdout=log, stderr=subprocess.STDOUT)
     connected_at = time.time()
     try:
         await asyncio.sleep(3)
@@ -167,6 +166,11 @@ async def test_live_stream_becomes_timed_chunks_and_a_play(settings, pool, media
         assert status["radio-live"]["chunks"] >= 20 and status["radio-live"]["icy_title"] == "Artist 11 - Title 11"
         assert status["radio-404"]["errors"] >= 1 and "404" in status["radio-404"]["last_error"]
         assert not status["radio-404"]["connected"]
+        # The worker's /stats/ shows the ingester's view beside its own counters.
+        merged = worker.stats()
+        assert merged["ingester"]["reachable"] and "radio-404" in merged["ingester"]["stations_down"]
+        assert merged["stations"]["radio-live"]["ingest"]["format"] == "mp3"
+        assert merged["stations"]["radio-live"]["ingest"]["icy_title"] == "Artist 11 - Title 11"
 
         # The source dies mid-stream and comes back: the ingester reconnects with a new session.
         source = mp3_source(icecast, mount, air)
