@@ -197,6 +197,16 @@ async def test_live_stream_becomes_timed_chunks_and_a_play(settings, pool, media
     assert "station radio-404:" in output and "404" in output
 
 
+async def garbage(request: web.Request) -> web.StreamResponse:
+    """A 'station' sending noise bytes as MP3, forever."""
+    response = web.StreamResponse(headers={"Content-Type": "audio/mpeg"})
+    await response.prepare(request)
+    rng = np.random.default_rng(0)
+    while True:
+        await response.write(rng.integers(0, 256, 16384, dtype=np.uint8).tobytes())
+        await asyncio.sleep(0.05)
+
+
 async def test_ogg_and_hls_stations_become_timed_chunks_and_plays(settings, pool, media, catalog, worker, icecast,
                                                                   tmp_path):
     silence = np.zeros(14 * RATE, np.float32)
@@ -212,19 +222,22 @@ async def test_ogg_and_hls_stations_become_timed_chunks_and_plays(settings, pool
                            stdin=subprocess.DEVNULL)
     app = web.Application()
     app.router.add_static("/hls", hls_dir)
+    app.router.add_get("/garbage.mp3", garbage)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     http_port = free_port()
     await web.TCPSite(runner, "127.0.0.1", http_port).start()
     await add_station(pool, "radio-ogg", StationChange(stream_url=f"http://127.0.0.1:{icecast}/live.ogg"))
     await add_station(pool, "radio-hls", StationChange(stream_url=f"http://127.0.0.1:{http_port}/hls/live.m3u8"))
+    await add_station(pool, "radio-garbage", StationChange(stream_url=f"http://127.0.0.1:{http_port}/garbage.mp3"))
     await wait_for_mount(icecast, "/live.ogg")
     while not (hls_dir / "live.m3u8").exists():
         await asyncio.sleep(0.2)
 
     stats_port = free_port()
     log = (tmp_path / "ingest.log").open("w")
-    ingester = subprocess.Popen([*AIRSPIN, "ingest", "run", "--station", "radio-ogg", "--station", "radio-hls"],
+    ingester = subprocess.Popen([*AIRSPIN, "ingest", "run", "--station", "radio-ogg", "--station", "radio-hls",
+                                 "--station", "radio-garbage"],
                                 env=environment(settings, ingest_web_port=stats_port), stdout=log,
                                 stderr=subprocess.STDOUT)
     connected_at = time.time()
@@ -237,6 +250,9 @@ async def test_ogg_and_hls_stations_become_timed_chunks_and_plays(settings, pool
         status = ingest_status(stats_port)
         assert (status["radio-ogg"]["format"], status["radio-hls"]["format"]) == ("ogg", "hls")
         assert status["radio-ogg"]["icy_title"] == "Artist 13 - Title 13"
+        # Noise gives a clear error for its station alone, and no chunk.
+        assert status["radio-garbage"]["errors"] >= 1 and status["radio-garbage"]["chunks"] == 0
+        assert "without decodable audio" in status["radio-garbage"]["last_error"]
     finally:
         ingester.terminate()
         ingester.wait(30)
