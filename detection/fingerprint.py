@@ -26,6 +26,8 @@ _SILENCE_DB = -70.0  # frames quieter than this (dBFS-ish) carry no peaks
 _FANOUT = 5  # targets paired with each anchor
 _TARGET_MAX_FRAMES = 63  # fits 6 bits
 _TARGET_MAX_BINS = 127
+#: anchor bin (9 bits) | target bin (9 bits) | frames between them (6 bits)
+HASH_BITS = 24
 
 
 @dataclass(frozen=True)
