@@ -21,6 +21,10 @@ class MatchParams:
     min_score: int = 12
     #: The winner must beat the best other track by this factor.
     min_margin: float = 2.0
+    #: A window that matches nothing still reports its best alignment this strong, as a hint: talk
+    #: over an intro leaves too few hashes to match, but enough to date the start of an airing that
+    #: the following windows confirm.
+    hint_score: int = 5
 
 
 @dataclass(frozen=True)
@@ -40,12 +44,25 @@ class Match:
     alternative: "Match | None" = None
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """What one window says: its match, if any, and a hint (the match's alternative, or else the
+    window's best alignment too weak to be a match)."""
+
+    match: Match | None = None
+    hint: Match | None = None
+
+
 def match(index: Index, query: Fingerprint, params: MatchParams = MatchParams()) -> Match | None:
+    return judge(index, query, params).match
+
+
+def judge(index: Index, query: Fingerprint, params: MatchParams = MatchParams()) -> Verdict:
     if len(query) == 0 or index.track_count == 0:
-        return None
+        return Verdict()
     postings = index.lookup(query)
     if len(postings.track_slots) == 0:
-        return None
+        return Verdict()
     offsets = postings.track_frames.astype(np.int64) - postings.query_frames
     keys = postings.track_slots.astype(np.int64) * (2 * _OFFSET_BIAS) + offsets + _OFFSET_BIAS
     unique_keys, counts = np.unique(keys, return_counts=True)
@@ -60,7 +77,9 @@ def match(index: Index, query: Fingerprint, params: MatchParams = MatchParams())
     other = unique_keys // (2 * _OFFSET_BIAS) != best_slot
     runner_up = int(smoothed[other].max()) if other.any() else 0
     if score < params.min_score or score < params.min_margin * runner_up:
-        return None
+        if score < params.hint_score or score < params.min_margin * runner_up:
+            return Verdict()
+        return Verdict(hint=_describe(index, postings, keys, unique_keys[best], score, 0.0))
     alternative = None
     elsewhere = np.abs(unique_keys - unique_keys[best]) > 2
     if elsewhere.any():
@@ -69,7 +88,7 @@ def match(index: Index, query: Fingerprint, params: MatchParams = MatchParams())
             alternative = _describe(index, postings, keys, unique_keys[second], int(smoothed[second]), 0.0)
     confidence = round(score / (score + runner_up + params.min_score), 4)
     found = _describe(index, postings, keys, unique_keys[best], score, confidence)
-    return Match(**{**found.__dict__, "alternative": alternative})
+    return Verdict(Match(**{**found.__dict__, "alternative": alternative}), hint=alternative)
 
 
 def _describe(index: Index, postings, keys: np.ndarray, key: int, score: int, confidence: float) -> Match:

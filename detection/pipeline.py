@@ -10,7 +10,7 @@ import numpy as np
 
 from detection.fingerprint import fingerprint
 from detection.index import Index
-from detection.match import MatchParams, match
+from detection.match import MatchParams, judge
 from detection.plays import Play, PlayParams, StationState, WindowResult, advance
 from detection.windows import Chunk, Window, Windower
 
@@ -34,25 +34,20 @@ def chunk_recording(
 
 
 def analyse(index: Index, window: Window, params: MatchParams = MatchParams()) -> WindowResult:
-    found = match(index, fingerprint(window.samples), params)
-    common = dict(start_at=window.start_at, end_at=window.end_at, session=window.session,
+    verdict = judge(index, fingerprint(window.samples), params)
+    fields = dict(start_at=window.start_at, end_at=window.end_at, session=window.session,
                   discontinuity=window.discontinuity, final=window.final, icy_title=window.icy_title)
-    if found is None:
-        return WindowResult(**common)
-    return WindowResult(
-        **common,
-        track_id=found.track_id,
-        track_offset_s=found.track_offset_s,
-        score=found.score,
-        confidence=found.confidence,
-        first_hit_at=window.start_at + found.first_hit_s,
-        last_hit_at=window.start_at + found.last_hit_s,
-        **({} if found.alternative is None else dict(
-            alt_track_id=found.alternative.track_id,
-            alt_track_offset_s=found.alternative.track_offset_s,
-            alt_first_hit_at=window.start_at + found.alternative.first_hit_s,
-        )),
-    )
+    if verdict.match is not None:
+        found = verdict.match
+        fields.update(track_id=found.track_id, track_offset_s=found.track_offset_s, score=found.score,
+                      confidence=found.confidence, first_hit_at=window.start_at + found.first_hit_s,
+                      last_hit_at=window.start_at + found.last_hit_s)
+    if verdict.hint is not None:
+        hint = verdict.hint
+        fields.update(alt_track_id=hint.track_id, alt_track_offset_s=hint.track_offset_s,
+                      alt_first_hit_at=window.start_at + hint.first_hit_s,
+                      alt_last_hit_at=window.start_at + hint.last_hit_s)
+    return WindowResult(**fields)
 
 
 def scan(index: Index, chunks: Iterable[Chunk], play_params: PlayParams = PlayParams()) -> Iterator[Play]:

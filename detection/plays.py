@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 
+#: How many windows back the hints reach (4 s apart: the length of a long talk-over intro).
+HINT_WINDOWS = 4
+
+
 @dataclass(frozen=True)
 class PlayParams:
     #: Consecutive agreeing windows needed before a play is believed.
@@ -17,7 +21,7 @@ class PlayParams:
     #: Windows of the same airing agree on the alignment within this many seconds.
     align_tolerance_s: float = 1.0
     #: A play ends once no agreeing window has been heard for this long.
-    max_gap_s: float = 10.0
+    max_gap_s: float = 30.0
     #: Shorter matches are chance resemblances (a jingle, a sample), not airings worth a royalty.
     min_duration_s: float = 5.0
 
@@ -35,10 +39,13 @@ class WindowResult:
     confidence: float = 0.0
     first_hit_at: float = 0.0
     last_hit_at: float = 0.0
-    #: The window's strongest other airing (see detection.match.Match.alternative), if any.
+    #: A hint (detection.match.Verdict.hint): the window's strongest other airing, or, when nothing
+    #: matched, its best alignment too weak to be a match.  It never makes a play; it dates the edges
+    #: of one that other windows confirm.
     alt_track_id: int | None = None
     alt_track_offset_s: float = 0.0
     alt_first_hit_at: float = 0.0
+    alt_last_hit_at: float = 0.0
     discontinuity: bool = False
     final: bool = False
     icy_title: str | None = None
@@ -111,8 +118,8 @@ class StationState:
 
     current: Airing | None = None
     candidate: Airing | None = None
-    #: The previous window's other airing: (track, alignment, first hit), to date a new airing's start.
-    previous_alternative: tuple[int, float, float] | None = None
+    #: The last windows' hints, oldest first: [track, alignment, first hit, last hit] or None.
+    hints: list = field(default_factory=list)
     session: str | None = None
     heard_until: float = 0.0  # station time up to which this session was heard
 
@@ -126,10 +133,15 @@ class StationState:
         return cls(
             current=Airing(**data["current"]) if data.get("current") else None,
             candidate=Airing(**data["candidate"]) if data.get("candidate") else None,
-            previous_alternative=tuple(data["previous_alternative"]) if data.get("previous_alternative") else None,
+            hints=list(data.get("hints", [])),
             session=data.get("session"),
             heard_until=data.get("heard_until", 0.0),
         )
+
+
+def _hint_agrees(hint: list | None, airing: Airing, params: PlayParams) -> bool:
+    return (hint is not None and hint[0] == airing.track_id
+            and abs(hint[1] - airing.alignment_at) <= params.align_tolerance_s)
 
 
 def close_current(state: StationState, params: PlayParams) -> list[Play]:
@@ -141,6 +153,7 @@ def close_current(state: StationState, params: PlayParams) -> list[Play]:
 def close_all(state: StationState, params: PlayParams) -> list[Play]:
     """The stream broke: the open play ends and a half-heard candidate is forgotten."""
     state.candidate = None
+    state.hints = []
     return close_current(state, params)
 
 
@@ -183,15 +196,20 @@ def advance(state: StationState, result: WindowResult, params: PlayParams = Play
                 confidence=result.confidence,
             )
             state.candidate.heard_title(result.icy_title)
-            earlier = state.previous_alternative
-            if earlier and earlier[0] == result.track_id and abs(earlier[1] - _alignment(result)) <= params.align_tolerance_s:
-                # The previous window already heard this airing begin, behind the one it was busy with.
+            # The windows before may have heard this airing begin: behind the one they were busy
+            # with, or too faintly (talk over the intro) to match.
+            for earlier in reversed(state.hints):
+                if not _hint_agrees(earlier, state.candidate, params):
+                    break
                 state.candidate.first_at = min(state.candidate.first_at, earlier[2])
             if params.min_windows <= 1:
                 plays += _confirm_candidate(state, params)
-    state.previous_alternative = (
-        (result.alt_track_id, result.start_at - result.alt_track_offset_s, result.alt_first_hit_at)
-        if result.alt_track_id is not None else None)
+    hint = ([result.alt_track_id, result.start_at - result.alt_track_offset_s, result.alt_first_hit_at,
+             result.alt_last_hit_at] if result.alt_track_id is not None else None)
+    if state.current and _hint_agrees(hint, state.current, params) and not state.current.agrees(result, params.align_tolerance_s):
+        # The open airing still faintly heard (talk over its outro, the next song fading in).
+        state.current.last_at = max(state.current.last_at, hint[3])
+    state.hints = (state.hints + [hint])[-HINT_WINDOWS:]
     state.heard_until = max(state.heard_until, result.end_at)
     if state.current and state.heard_until - state.current.last_at > params.max_gap_s:
         plays += close_current(state, params)

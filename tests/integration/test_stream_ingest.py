@@ -130,7 +130,7 @@ def chunks_of(settings, station: str, expect: int) -> list[AudioChunk]:
 
 async def test_live_stream_becomes_timed_chunks_and_a_play(settings, pool, media, catalog, worker, icecast, tmp_path):
     mount = "/live.mp3"
-    silence = np.zeros(14 * RATE, np.float32)  # after the song: the play closes on silence
+    silence = np.zeros(34 * RATE, np.float32)  # after the song: the play closes on 30 s of silence
     air = write_wav(tmp_path / "air.wav", np.concatenate([media.songs["REF-11"], silence]))
     await add_station(pool, "radio-live", StationChange(stream_url=f"http://127.0.0.1:{icecast}{mount}"))
     await add_station(pool, "radio-404", StationChange(stream_url=f"http://127.0.0.1:{icecast}/missing.mp3"))
@@ -209,7 +209,7 @@ async def garbage(request: web.Request) -> web.StreamResponse:
 
 async def test_ogg_and_hls_stations_become_timed_chunks_and_plays(settings, pool, media, catalog, worker, icecast,
                                                                   tmp_path):
-    silence = np.zeros(14 * RATE, np.float32)
+    silence = np.zeros(34 * RATE, np.float32)
     ogg_air = write_wav(tmp_path / "ogg.wav", np.concatenate([media.songs["REF-13"], silence]))
     hls_air = write_wav(tmp_path / "hls.wav", np.concatenate([silence[:4 * RATE], media.songs["REF-12"], silence]))
     ogg = Source(icecast, "/live.ogg", ogg_air, ["-c:a", "libvorbis", "-b:a", "96k", "-ac", "1"], "application/ogg",
