@@ -21,7 +21,7 @@ class PlayParams:
     #: Windows of the same airing agree on the alignment within this many seconds.
     align_tolerance_s: float = 1.0
     #: A play ends once no agreeing window has been heard for this long.
-    max_gap_s: float = 30.0
+    max_gap_s: float = 60.0
     #: Shorter matches are chance resemblances (a jingle, a sample), not airings worth a royalty.
     min_duration_s: float = 5.0
 

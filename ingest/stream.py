@@ -144,18 +144,21 @@ class StationStream:
                 session.pending = rest
 
     def _end_session(self) -> None:
-        """Publish what is left of the session's audio and forget the session."""
+        """Publish what is left of the session's audio, mark its end, and forget the session."""
         if self._session is not None:
             self._drain(self.clock(), final=True)
+            if self._session.seq:
+                # The stream is over: the open play closes now, not when the station comes back.
+                self._publish(self._session, np.zeros(0, np.float32), final=True)
         self._session = None
 
-    def _publish(self, session: _Session, samples: np.ndarray) -> bool:
+    def _publish(self, session: _Session, samples: np.ndarray, final: bool = False) -> bool:
         rate = self.settings.ingest_sample_rate
         start_at = session.clock.time_of(session.published)
         session.published += len(samples)
         accepted = self.producer.offer(self.station_id, AudioChunk(
             station_id=self.station_id, seq=session.seq, start_at=start_at, sample_rate=rate,
-            samples=samples, session=session.id, discontinuity=session.seq == 0,
+            samples=samples, session=session.id, discontinuity=session.seq == 0, final=final,
             icy_title=self.status.icy_title,
         ).to_bytes())
         if accepted:

@@ -24,19 +24,19 @@ def test_a_single_window_is_not_a_play():
 
 
 def test_consecutive_windows_make_one_play_closed_by_silence():
-    silence = [nothing(12 + 4 * i) for i in range(6)]  # heard until 40 s: 24 s after the last hit
+    silence = [nothing(12 + 4 * i) for i in range(13)]  # heard until 68 s: 52 s after the last hit
     plays, state = feed([hit(0, 1, 0), hit(4, 1, 4), hit(8, 1, 8), *silence])
     assert plays == [] and state.current is not None  # a quiet passage, perhaps
-    plays, state = feed([hit(0, 1, 0), hit(4, 1, 4), hit(8, 1, 8), *silence, nothing(36), nothing(40)])
+    plays, state = feed([hit(0, 1, 0), hit(4, 1, 4), hit(8, 1, 8), *silence, nothing(64), nothing(68), nothing(72)])
     assert [(p.track_id, p.start_at, p.end_at, p.windows) for p in plays] == [(1, 0, 16, 3)]
     assert state.current is None
 
 
 def test_a_quiet_passage_inside_a_song_does_not_split_its_play():
-    quiet = [nothing(20 + 4 * i) for i in range(5)]  # 20 s without a match, as in an ambient break
-    plays, _ = feed([hit(0, 1, 10), hit(4, 1, 14), hit(8, 1, 18), *quiet, hit(40, 1, 50), hit(44, 1, 54),
-                     nothing(48, final=True)])
-    assert [(p.start_at, p.end_at, p.track_offset_start_s, p.windows) for p in plays] == [(0, 52, 10, 5)]
+    quiet = [nothing(20 + 4 * i) for i in range(10)]  # 40 s without a match, as in an ambient break
+    plays, _ = feed([hit(0, 1, 10), hit(4, 1, 14), hit(8, 1, 18), *quiet, hit(60, 1, 70), hit(64, 1, 74),
+                     nothing(68, final=True)])
+    assert [(p.start_at, p.end_at, p.track_offset_start_s, p.windows) for p in plays] == [(0, 72, 10, 5)]
 
 
 def test_another_track_closes_the_play():

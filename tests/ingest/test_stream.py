@@ -55,6 +55,7 @@ async def test_chunks_refused_by_a_full_buffer_are_counted_and_the_next_audio_is
     assert [(c.session, c.seq, c.discontinuity) for c in connection[:5]] == [
         (first, 0, True), (first, 1, False), (first, 2, False), (second, 0, True), (second, 1, False)]
     assert second != first and not any(c.discontinuity for c in connection[4:])
-    # 21 s of audio: 3 chunks published, 3 lost, then 4 more and the short rest at the end of the stream.
-    assert len(connection) == 8
+    # 21 s of audio: 3 chunks published, 3 lost, then 4 more, the short rest, and the end of the stream.
+    assert len(connection) == 9 and connection[-1].final and len(connection[-1].samples) == 0
+    assert not any(c.final for c in connection[:-1])
     assert sum(len(c.samples) for c in connection) / 16000 == pytest.approx(21 - 6, abs=0.1)
