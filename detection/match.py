@@ -39,15 +39,16 @@ class Match:
     #: Window-relative seconds of the first and last agreeing hash: the audible extent of the track.
     first_hit_s: float
     last_hit_s: float
-    #: The strongest other alignment in the window, if strong: at a boundary between two airings
-    #: the window holds both, and the later airing's start is read from it.
-    alternative: "Match | None" = None
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """What one window says: its match, if any, and a hint (the match's alternative, or else the
-    window's best alignment too weak to be a match)."""
+    """What one window says: its match, if any, and a hint.
+
+    The hint is the window's strongest other alignment when it matched (at a boundary between two
+    airings the window holds both, and the later airing's start is read from it), or else its best
+    alignment too weak to be a match.
+    """
 
     match: Match | None = None
     hint: Match | None = None
@@ -87,8 +88,7 @@ def judge(index: Index, query: Fingerprint, params: MatchParams = MatchParams())
         if smoothed[second] >= 2 * params.min_score:
             alternative = _describe(index, postings, keys, unique_keys[second], int(smoothed[second]), 0.0)
     confidence = round(score / (score + runner_up + params.min_score), 4)
-    found = _describe(index, postings, keys, unique_keys[best], score, confidence)
-    return Verdict(Match(**{**found.__dict__, "alternative": alternative}), hint=alternative)
+    return Verdict(_describe(index, postings, keys, unique_keys[best], score, confidence), hint=alternative)
 
 
 def _describe(index: Index, postings, keys: np.ndarray, key: int, score: int, confidence: float) -> Match:
