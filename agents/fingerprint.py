@@ -28,7 +28,7 @@ def register(app: faust.App, topics: Topics, runtime: Runtime) -> None:
                     result = analyse(index, window)
                     await topics.window_matches.send(
                         key=chunk.station_id.encode(),
-                        value=WindowMatch.of(chunk.station_id, result).to_bytes(),
+                        value=WindowMatch(chunk.station_id, result).to_bytes(),
                     )
                     counters.windows += 1
                     counters.matched_windows += result.track_id is not None

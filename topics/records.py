@@ -26,13 +26,17 @@ class MalformedRecord(ValueError):
     """A record that cannot be decoded; the message says why."""
 
 
-def _from_json(cls, data: bytes, what: str):
+def _json_object(data: bytes, what: str) -> dict:
     try:
         obj = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise MalformedRecord(f"{what} is not JSON: {exc}") from exc
     if not isinstance(obj, dict):
         raise MalformedRecord(f"{what} is not a JSON object")
+    return obj
+
+
+def _from_fields(cls, obj: dict, what: str):
     names = {f.name for f in fields(cls)}
     missing = {f.name for f in fields(cls) if f.default is MISSING} - obj.keys()
     if missing:
@@ -112,17 +116,14 @@ class WindowMatch:
     station_id: str
     result: WindowResult
 
-    @classmethod
-    def of(cls, station_id: str, result: WindowResult) -> "WindowMatch":
-        return cls(station_id, result)
-
     def to_bytes(self) -> bytes:
         return json.dumps({"station_id": self.station_id, **asdict(self.result)}).encode()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "WindowMatch":
-        result = _from_json(WindowResult, data, "window match")
-        station_id = json.loads(data).get("station_id")
+        obj = _json_object(data, "window match")
+        result = _from_fields(WindowResult, obj, "window match")
+        station_id = obj.get("station_id")
         if not isinstance(station_id, str):
             raise MalformedRecord("window match lacks ['station_id']")
         return cls(station_id, result)
@@ -169,4 +170,4 @@ class PlayEvent:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "PlayEvent":
-        return _from_json(cls, data, "play event")
+        return _from_fields(cls, _json_object(data, "play event"), "play event")

@@ -43,7 +43,7 @@ def test_chunk_with_missing_field_or_odd_payload_is_malformed():
 def test_window_match_round_trips_to_the_core_result():
     result = WindowResult(start_at=10.0, end_at=18.0, track_id=3, track_offset_s=4.5, score=40,
                           confidence=0.9, first_hit_at=10.2, last_hit_at=17.9, discontinuity=True)
-    record = WindowMatch.from_bytes(WindowMatch.of("fm-1", result).to_bytes())
+    record = WindowMatch.from_bytes(WindowMatch("fm-1", result).to_bytes())
     assert record.station_id == "fm-1" and record.result == result
     with pytest.raises(MalformedRecord, match="lacks"):
         WindowMatch.from_bytes(b'{"station_id": "x"}')
