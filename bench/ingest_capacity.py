@@ -28,6 +28,7 @@ from pathlib import Path
 from aiohttp import web
 
 from airspin.settings import Settings
+from ingest.icy import metadata_block
 from ingest.producer import ChunkProducer
 from ingest.stream import StationStream
 from synth.encode import write_audio
@@ -45,7 +46,7 @@ def serve_stations(path: Path, content_type: str, port: int) -> None:
     sys.stderr = open(os.devnull, "w")  # aiohttp complains about connections cut when it is stopped
     data = path.read_bytes()
     bytes_per_s = len(data) / SONG_SECONDS  # the encoder's real rate, not its nominal one
-    block = b"\x02" + b"StreamTitle='Bench - Loop';".ljust(32, b"\0")
+    block = metadata_block("Bench - Loop")
 
     async def station(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": content_type, "icy-metaint": str(METAINT)})

@@ -6,6 +6,13 @@ import re
 _TITLE = re.compile(rb"StreamTitle='(.*?)';", re.S)
 
 
+def metadata_block(title: str) -> bytes:
+    """What a server inserts to announce a title: a length byte, then the text padded to 16 bytes."""
+    text = f"StreamTitle='{title}';".encode()
+    blocks = (len(text) + 15) // 16
+    return bytes([blocks]) + text.ljust(blocks * 16, b"\0")
+
+
 class IcyDemuxer:
     """Every `metaint` audio bytes the server inserts one length byte and 16 x length bytes of metadata."""
 

@@ -5,6 +5,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
+from ingest.decoder import media_type
+
 PLAYLIST_TYPES = {"audio/x-scpls", "audio/scpls", "audio/x-mpegurl", "audio/mpegurl",
                   "application/x-mpegurl", "application/vnd.apple.mpegurl"}
 PLAYLIST_SUFFIXES = (".pls", ".m3u", ".m3u8")
@@ -17,8 +19,7 @@ class PlaylistError(ValueError):
 
 
 def is_playlist(url: str, content_type: str | None) -> bool:
-    kind = (content_type or "").split(";")[0].strip().lower()
-    return kind in PLAYLIST_TYPES or url.split("?")[0].lower().endswith(PLAYLIST_SUFFIXES)
+    return media_type(content_type) in PLAYLIST_TYPES or url.split("?")[0].lower().endswith(PLAYLIST_SUFFIXES)
 
 
 def is_hls(text: str) -> bool:

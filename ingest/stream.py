@@ -65,6 +65,11 @@ class _Session:
         self.published = 0  # samples chunked so far
         self.pending = np.zeros(0, np.float32)
 
+    def take(self, samples: np.ndarray, now: float) -> None:
+        """Decoded audio that arrived at `now`, waiting to be chunked."""
+        self.clock.decoded(len(samples), now)
+        self.pending = np.concatenate([self.pending, samples])
+
 
 class StationStream:
     def __init__(self, settings: Settings, station_id: str, url: str, producer: ChunkProducer,
@@ -122,8 +127,7 @@ class StationStream:
         if self._session is None:
             self._session = _Session(self.settings.ingest_sample_rate, now)
         session = self._session
-        session.clock.decoded(len(samples), now)
-        session.pending = np.concatenate([session.pending, samples])
+        session.take(samples, now)
         self.status.decoded_seconds += len(samples) / self.settings.ingest_sample_rate
         # The server's connection burst comes in several reads: stamp nothing until it is all in.
         if now - session.started >= SETTLE_S:
@@ -138,10 +142,9 @@ class StationStream:
             chunk, session.pending = session.pending[:chunk_size], session.pending[chunk_size:]
             if not self._publish(session, chunk):
                 # The audio after a loss is a new session, so no play is merged across the hole.
-                rest, self._session = session.pending, _Session(rate, now)
-                session = self._session
-                session.clock.decoded(len(rest), now)
-                session.pending = rest
+                rest, session = session.pending, _Session(rate, now)
+                session.take(rest, now)
+                self._session = session
 
     def _end_session(self) -> None:
         """Publish what is left of the session's audio, mark its end, and forget the session."""

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from aiohttp import web
 
+from ingest.icy import metadata_block
 from ingest.playlist import media_playlist
 
 METAINT = 8000
@@ -15,8 +16,7 @@ METAINT = 8000
 
 def icy_interleave(data: bytes, title: str) -> bytes:
     """Insert a StreamTitle block every METAINT audio bytes, as Shoutcast does."""
-    text = f"StreamTitle='{title}';".encode()
-    block = bytes([(len(text) + 15) // 16]) + text.ljust((len(text) + 15) // 16 * 16, b"\0")
+    block = metadata_block(title)
     return b"".join(data[i:i + METAINT] + (block if i == 0 else b"\0") for i in range(0, len(data), METAINT))
 
 

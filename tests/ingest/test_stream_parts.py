@@ -4,19 +4,14 @@ import numpy as np
 import pytest
 
 from ingest.decoder import StreamDecoder, UnsupportedStream, codec_for
-from ingest.icy import IcyDemuxer
+from ingest.icy import IcyDemuxer, metadata_block
 from synth.encode import write_audio
 from synth.music import song
 
 
-def icy_block(text: bytes) -> bytes:
-    blocks = (len(text) + 15) // 16
-    return bytes([blocks]) + text.ljust(blocks * 16, b"\0")
-
-
 def test_icy_metadata_is_split_from_the_audio_at_any_read_size():
     audio = bytes(range(256)) * 2
-    stream = audio[:100] + icy_block(b"StreamTitle='Artist - Song';") + audio[100:200] + b"\x00" + audio[200:300]
+    stream = audio[:100] + metadata_block("Artist - Song") + audio[100:200] + b"\x00" + audio[200:300]
     for size in (1, 7, 64, 1000):
         demuxer, out, titles = IcyDemuxer(100), b"", []
         for i in range(0, len(stream), size):
