@@ -29,6 +29,7 @@ from detection.audio import ANALYSIS_RATE, decode_file
 from detection.fingerprint import fingerprint
 from detection.index import Index
 from detection.pipeline import chunk_recording, scan
+from detection.plays import PlayParams
 from ingest.file import decode_as_aired
 from synth.encode import write_audio
 from synth.music import babble, song
@@ -217,7 +218,8 @@ def print_scores(scores: Scores) -> None:
         print(f"  recall {label:10} {recall:.3f} ({count} plays)")
 
 
-def simulate(profile: Profile, seed: int, minutes: float, songs: int, music: Path | None = None):
+def simulate(profile: Profile, seed: int, minutes: float, songs: int, music: Path | None = None,
+             play_params: PlayParams = PlayParams()):
     """Build, air and scan a station day; returns (scores, recordings, catalog size, aired s, CPU s)."""
     rng = np.random.default_rng(seed)
     recordings = load_recordings(music, songs, rng)
@@ -227,7 +229,7 @@ def simulate(profile: Profile, seed: int, minutes: float, songs: int, music: Pat
     day, truth = build_day(recordings, catalog_ids, minutes, profile, rng)
     aired = process(day, profile, rng, truth)
     started = time.process_time()
-    plays = list(scan(index, chunk_recording(aired, RATE, 0.0, STEP_S, "bench")))
+    plays = list(scan(index, chunk_recording(aired, RATE, 0.0, STEP_S, "bench"), play_params))
     cpu = time.process_time() - started
     aired_s = len(aired) / RATE
     return evaluate(truth, plays, aired_s), len(recordings), len(catalog_ids), aired_s, cpu
@@ -240,9 +242,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--minutes", type=float, default=60)
     parser.add_argument("--songs", type=int, default=40, help="synthesised songs (without --music)")
+    parser.add_argument("--max-gap-s", type=float, default=PlayParams.max_gap_s,
+                        help="seconds without a match that end a play")
     args = parser.parse_args()
     scores, recordings, catalog, aired_s, cpu = simulate(PROFILES[args.profile], args.seed, args.minutes,
-                                                         args.songs, args.music)
+                                                         args.songs, args.music, PlayParams(max_gap_s=args.max_gap_s))
     print(f"profile {args.profile}, seed {args.seed}: {recordings} recordings, {catalog} in the catalog, "
           f"{aired_s / 60:.0f} aired minutes ({aired_s / cpu:.0f} aired s per CPU s)")
     print_scores(scores)
