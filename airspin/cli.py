@@ -22,7 +22,7 @@ from storage.pool import create_pool
 from topics.records import utc
 
 EXPORT_COLUMNS = ["station", "track_ref", "title", "artist", "isrc", "start_at", "end_at",
-                  "duration_s", "confidence", "station_title"]
+                  "duration_s", "confidence", "speed", "station_title"]
 
 
 def parse_time(text: str | None) -> datetime | None:

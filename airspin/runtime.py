@@ -13,7 +13,7 @@ import asyncpg
 from airspin.settings import Settings
 from airspin.stats import PipelineStats
 from detection.index import Index
-from storage.catalog import catalog_version, load_index
+from storage.catalog import catalog_version, load_index, stale_fingerprints
 from storage.pool import create_pool
 
 log = logging.getLogger(__name__)
@@ -45,4 +45,7 @@ class Runtime:
                 self._index_version, self._index = await load_index(pool)
                 log.info("catalog index loaded: %d tracks, version %s",
                          self._index.track_count, self._index_version)
+                if stale := await stale_fingerprints(pool):
+                    log.warning("%d tracks have fingerprints of an older scheme and are not matched: "
+                                "register their files again with `airspin catalog add`", stale)
         return self._index

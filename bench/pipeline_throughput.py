@@ -19,7 +19,7 @@ import numpy as np
 
 from airspin.catalog_files import prepare
 from detection.audio import ANALYSIS_RATE, pcm16_decode, pcm16_encode
-from detection.fingerprint import Fingerprint, fingerprint
+from detection.fingerprint import SCHEME, Fingerprint, fingerprint
 from detection.index import Index
 from detection.pipeline import chunk_recording, scan
 from synth.encode import write_audio
@@ -32,7 +32,7 @@ STATION_RATE = 16000
 
 def catalog_fingerprints(tracks: int) -> tuple[list[Fingerprint], float]:
     """Fingerprints of `tracks` synthetic songs (seeds 1..tracks) and the seconds spent making them."""
-    cache = ROOT / ".cache" / "bench" / f"catalog-{tracks}x{int(TRACK_SECONDS)}s.npz"
+    cache = ROOT / ".cache" / "bench" / f"catalog-{tracks}x{int(TRACK_SECONDS)}s-scheme{SCHEME}.npz"
     if cache.exists():
         with np.load(cache) as data:  # each access to an npz member reads it again: read each once
             hashes, frames, sizes = data["hashes"], data["frames"], data["sizes"]

@@ -1,7 +1,17 @@
-"""Landmark fingerprints: spectral peaks paired into hashes (Wang, 2003).
+"""Landmark fingerprints that survive a change of speed: spectral peaks paired into hashes.
 
-A hash is (anchor frequency, target frequency, time between them); pairs of peaks survive noise and
-voice-over because a song only needs a fraction of its pairs to stay intact to be found.
+Pairs of peaks survive noise and voice-over because a song only needs a fraction of its pairs to stay
+intact to be found (Wang, 2003).  Stations speed songs up or slow them down by resampling, which
+multiplies every frequency by the speed factor s and divides every time by it.  So each pair is
+hashed on log-frequency terms (as Panako does):
+
+- the anchor's frequency on a log scale, where a speed change is a plain shift by log2(s);
+- the target's frequency relative to the anchor's (a ratio, unchanged by speed);
+- the time between them times the anchor's frequency (a product, unchanged by speed).
+
+The matcher then looks each query hash up under a few anchor shifts, one per speed hypothesis, and
+the shift that finds a track tells the speed.  Peak positions are refined below the bin and the
+frame, because log cells are finer than a low bin is wide.
 """
 from __future__ import annotations
 
@@ -13,21 +23,36 @@ from scipy.ndimage import maximum_filter
 
 from detection.audio import ANALYSIS_RATE
 
+#: Which hashing this module makes; stored beside each catalog fingerprint (scheme 1 hashed exact bins).
+SCHEME = 2
+
 N_FFT = 1024
 HOP = 256
 #: Seconds per spectrogram frame: fingerprint times are frame numbers.
 FRAME_SECONDS = HOP / ANALYSIS_RATE
 
 _WINDOW = np.hanning(N_FFT).astype(np.float32)
-_LOW_BIN, _HIGH_BIN = 6, 500  # ~47 Hz to ~3.9 kHz
+_LOW_BIN, _HIGH_BIN = 12, 500  # ~94 Hz to ~3.9 kHz
 _PEAK_FREQ_SPAN, _PEAK_TIME_SPAN = 31, 17  # neighbourhood in which a peak must be the maximum
 _PEAK_MIN_DB_ABOVE_FRAME = 6.0  # a peak must stand out of its frame's median by this much
 _SILENCE_DB = -70.0  # frames quieter than this (dBFS-ish) carry no peaks
 _FANOUT = 5  # targets paired with each anchor
-_TARGET_MAX_FRAMES = 63  # fits 6 bits
-_TARGET_MAX_BINS = 127
-#: anchor bin (9 bits) | target bin (9 bits) | frames between them (6 bits)
-HASH_BITS = 24
+_TARGET_MIN_FRAMES, _TARGET_MAX_FRAMES = 3.0, 63.0  # closer pairs time too coarsely to hash
+_TARGET_MAX_OCTAVES = 1.5  # how far above or below its anchor a target may lie
+
+#: Anchor cells per octave: one cell is a speed step of 2.2%.
+ANCHOR_CELLS_PER_OCTAVE = 32
+# The invariant terms are cut as finely as refined peaks stay put under noise and coding: finer cells
+# make rarer hashes (fewer chance hits to vote through), coarser ones survive more distortion.
+_RATIO_CELLS_PER_OCTAVE = 64
+_PRODUCT_CELLS_PER_OCTAVE = 64
+_RATIO_BITS, _PRODUCT_BITS = 8, 10
+_MIN_PRODUCT = _TARGET_MIN_FRAMES * _LOW_BIN
+#: anchor cell (8 bits) | frequency ratio (8 bits) | time x frequency product (10 bits)
+HASH_BITS = 8 + _RATIO_BITS + _PRODUCT_BITS
+#: Adding this to a hash moves its anchor one cell up: the query side of a speed hypothesis.
+ANCHOR_STEP = 1 << (_RATIO_BITS + _PRODUCT_BITS)
+ANCHOR_CELLS = 1 << 8
 
 
 @dataclass(frozen=True)
@@ -41,6 +66,14 @@ class Fingerprint:
         return len(self.hashes)
 
 
+@dataclass(frozen=True)
+class Peaks:
+    """Spectral peaks with sub-frame times and sub-bin frequencies, in time order."""
+
+    frames: np.ndarray  # float32
+    bins: np.ndarray  # float32
+
+
 def spectrogram_db(samples: np.ndarray) -> np.ndarray:
     """Log-magnitude STFT, shape (frames, bins)."""
     if len(samples) < N_FFT:
@@ -51,46 +84,63 @@ def spectrogram_db(samples: np.ndarray) -> np.ndarray:
     return 20.0 * np.log10(np.abs(spectrum) / (N_FFT / 4) + 1e-6)
 
 
-def find_peaks(spec_db: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Frames and bins of local maxima that stand out of their frame."""
+def _vertex(before: np.ndarray, at: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Where a parabola through three neighbouring values peaks, relative to the middle one."""
+    curvature = before - 2 * at + after
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shift = np.where(curvature < 0, 0.5 * (before - after) / curvature, 0.0)
+    return np.clip(shift, -0.5, 0.5).astype(np.float32)
+
+
+def find_peaks(spec_db: np.ndarray) -> Peaks:
+    """Local maxima that stand out of their frame, refined between bins and frames."""
     if spec_db.shape[0] == 0:
-        return np.zeros(0, np.int32), np.zeros(0, np.int32)
+        return Peaks(np.zeros(0, np.float32), np.zeros(0, np.float32))
     band = spec_db[:, _LOW_BIN:_HIGH_BIN]
     local_max = maximum_filter(band, size=(_PEAK_TIME_SPAN, _PEAK_FREQ_SPAN), mode="constant", cval=-np.inf)
     frame_median = np.median(band, axis=1, keepdims=True)
     is_peak = (band == local_max) & (band > frame_median + _PEAK_MIN_DB_ABOVE_FRAME) & (band > _SILENCE_DB)
     frames, bins = np.nonzero(is_peak)
-    return frames.astype(np.int32), (bins + _LOW_BIN).astype(np.int32)
+    bins = bins + _LOW_BIN
+    last = spec_db.shape[0] - 1
+    at = spec_db[frames, bins]
+    bin_shift = _vertex(spec_db[frames, bins - 1], at, spec_db[frames, bins + 1])
+    frame_shift = _vertex(spec_db[np.maximum(frames - 1, 0), bins], at, spec_db[np.minimum(frames + 1, last), bins])
+    return Peaks(frames + frame_shift, bins + bin_shift)
 
 
-def pair_peaks(frames: np.ndarray, bins: np.ndarray) -> Fingerprint:
-    """Pair each anchor with the next peaks in its target zone and pack each pair into 24 bits."""
-    n = len(frames)
+def _cell(octaves: np.ndarray, per_octave: int, cells: int) -> np.ndarray:
+    """Quantise a log-scale quantity into one of `cells` cells (refined peaks can stray past the band)."""
+    return np.clip(np.floor(octaves * per_octave), 0, cells - 1).astype(np.uint32)
+
+
+def pair_peaks(peaks: Peaks) -> Fingerprint:
+    """Pair each anchor with the next peaks in its target zone and pack each pair into HASH_BITS."""
+    n = len(peaks.frames)
     if n < 2:
         return Fingerprint(np.zeros(0, np.uint32), np.zeros(0, np.int32))
-    order = np.lexsort((bins, frames))
-    frames, bins = frames[order], bins[order]
+    order = np.argsort(peaks.frames, kind="stable")
+    frames, log_freq = peaks.frames[order], np.log2(peaks.bins[order])
     lookahead = min(8 * _FANOUT, n - 1)
-    steps = np.arange(1, lookahead + 1)
     anchor = np.arange(n)[:, None]
-    target = anchor + steps[None, :]
+    target = anchor + np.arange(1, lookahead + 1)[None, :]
     in_range = target < n
     target = np.minimum(target, n - 1)
     dt = frames[target] - frames[anchor]
-    df = bins[target] - bins[anchor]
-    valid = in_range & (dt >= 1) & (dt <= _TARGET_MAX_FRAMES) & (np.abs(df) <= _TARGET_MAX_BINS)
-    # keep the first _FANOUT valid targets of each anchor
-    valid &= np.cumsum(valid, axis=1) <= _FANOUT
+    ratio = log_freq[target] - log_freq[anchor]
+    valid = (in_range & (dt >= _TARGET_MIN_FRAMES) & (dt <= _TARGET_MAX_FRAMES)
+             & (np.abs(ratio) < _TARGET_MAX_OCTAVES))
+    valid &= np.cumsum(valid, axis=1) <= _FANOUT  # the first _FANOUT valid targets of each anchor
     a_idx, t_pos = np.nonzero(valid)
-    t_idx = target[a_idx, t_pos]
-    hashes = (
-        (bins[a_idx].astype(np.uint32) << 15)
-        | (bins[t_idx].astype(np.uint32) << 6)
-        | dt[a_idx, t_pos].astype(np.uint32)
-    )
-    return Fingerprint(hashes.astype(np.uint32), frames[a_idx].astype(np.int32))
+    anchor_log = log_freq[a_idx]
+    anchor_cell = _cell(anchor_log - np.log2(_LOW_BIN), ANCHOR_CELLS_PER_OCTAVE, ANCHOR_CELLS)
+    ratio_cell = _cell(ratio[a_idx, t_pos] + _TARGET_MAX_OCTAVES, _RATIO_CELLS_PER_OCTAVE, 1 << _RATIO_BITS)
+    product_cell = _cell(np.log2(dt[a_idx, t_pos]) + anchor_log - np.log2(_MIN_PRODUCT),
+                         _PRODUCT_CELLS_PER_OCTAVE, 1 << _PRODUCT_BITS)
+    hashes = (anchor_cell << (_RATIO_BITS + _PRODUCT_BITS)) | (ratio_cell << _PRODUCT_BITS) | product_cell
+    return Fingerprint(hashes, np.round(frames[a_idx]).astype(np.int32))
 
 
 def fingerprint(samples: np.ndarray) -> Fingerprint:
     """Fingerprint mono float32 samples at ANALYSIS_RATE."""
-    return pair_peaks(*find_peaks(spectrogram_db(np.asarray(samples, dtype=np.float32))))
+    return pair_peaks(find_peaks(spectrogram_db(np.asarray(samples, dtype=np.float32))))

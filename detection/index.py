@@ -28,7 +28,7 @@ class Postings:
 
     track_slots: np.ndarray  # int32, positions in Index.track_ids
     track_frames: np.ndarray  # int32
-    query_frames: np.ndarray  # int32
+    query_rows: np.ndarray  # int64, positions in the query
 
 
 class Index:
@@ -75,9 +75,9 @@ class Index:
             lo = np.where(go_right, mid + 1, lo)
             hi = np.where(active & ~go_right, mid, hi)
 
-    def lookup(self, query: Fingerprint) -> Postings:
-        left = self._bounds(query.hashes, "left")
-        counts = self._bounds(query.hashes, "right") - left
+    def lookup(self, query_hashes: np.ndarray) -> Postings:
+        left = self._bounds(query_hashes, "left")
+        counts = self._bounds(query_hashes, "right") - left
         counts[counts > _MAX_BUCKET] = 0
         total = int(counts.sum())
         if total == 0:
@@ -88,5 +88,5 @@ class Index:
         return Postings(
             track_slots=(locations >> np.uint64(self._frame_bits)).astype(np.int32),
             track_frames=(locations & np.uint64((1 << self._frame_bits) - 1)).astype(np.int32),
-            query_frames=np.repeat(query.frames, counts),
+            query_rows=np.repeat(np.arange(len(counts)), counts),
         )

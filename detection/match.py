@@ -1,7 +1,10 @@
-"""Matching a window's fingerprint against the index: vote for (track, time offset) pairs.
+"""Matching a window's fingerprint against the index: vote for (track, speed, time offset).
 
-A song that is really playing puts many hashes at one consistent offset between track time and window
-time; chance collisions scatter over all offsets.
+A song that is really playing puts many hashes on one line between window time and track time, whose
+slope is the speed the station plays it at; chance collisions scatter.  Each query hash is looked up
+under every speed hypothesis (its anchor cell shifted, see detection.fingerprint), hits vote for
+(track, hypothesis, offset) cells, and the best cells are then fitted with a line: the hits on it are
+the score, its slope the speed, and its intercept where in the track the window started.
 """
 from __future__ import annotations
 
@@ -9,15 +12,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detection.fingerprint import FRAME_SECONDS, Fingerprint
-from detection.index import Index
+from detection.fingerprint import (ANCHOR_CELLS, ANCHOR_CELLS_PER_OCTAVE, ANCHOR_STEP, FRAME_SECONDS,
+                                   Fingerprint)
+from detection.index import Index, Postings
 
-_OFFSET_BIAS = 1 << 21  # offsets are in frames; keeps them non-negative inside the vote key
+#: Anchor shifts tried: ±3 cells of 2.2% cover speed changes of about ±6%.
+MAX_SHIFT = 3
+_SHIFTS = np.arange(-MAX_SHIFT, MAX_SHIFT + 1)
+#: Offsets vote in buckets this many frames wide: a hit's speed is known to a cell, its offset to a few frames.
+_BUCKET_FRAMES = 4
+#: Hits within this many frames of the fitted line count.
+_INLIER_FRAMES = 1.5
+_BUCKET_BIAS = 1 << 20
+_KEY_SHIFTS = 2 * MAX_SHIFT + 3  # room for a neighbour on either side, so a fit never reaches another track
+#: The fullest vote cells fitted with a line in search of the best one.
+_CANDIDATES = 3
 
 
 @dataclass(frozen=True)
 class MatchParams:
-    #: Hashes that must agree on one (track, offset) before a window counts as a match.
+    #: Hashes that must lie on one line before a window counts as a match.
     min_score: int = 12
     #: The winner must beat the best other track by this factor.
     min_margin: float = 2.0
@@ -30,9 +44,11 @@ class MatchParams:
 @dataclass(frozen=True)
 class Match:
     track_id: int
-    #: Track time minus window time, in seconds: where in the track the window started.
+    #: Where in the track the window started, in seconds of the track.
     track_offset_s: float
-    #: Hashes agreeing on the winning offset.
+    #: How fast the station plays the track: 1.03 is 3% fast (pitch and tempo together).
+    speed: float
+    #: Hashes on the winning line.
     score: int
     #: Share of the votes the winner holds against the runner-up and chance, 0..1.
     confidence: float
@@ -58,46 +74,120 @@ def match(index: Index, query: Fingerprint, params: MatchParams = MatchParams())
     return judge(index, query, params).match
 
 
+@dataclass(frozen=True)
+class _Hits:
+    """Every (query hash, index entry) pair under every speed hypothesis."""
+
+    slots: np.ndarray
+    shifts: np.ndarray
+    query_frames: np.ndarray
+    track_frames: np.ndarray
+    keys: np.ndarray  # vote cell of each hit: (slot, shift, offset bucket)
+    middle: float  # the query frame at which offsets are taken
+
+
+def _hits(index: Index, query: Fingerprint) -> _Hits:
+    anchors = (query.hashes // ANCHOR_STEP).astype(np.int64)
+    shifted = anchors[None, :] - _SHIFTS[:, None]
+    usable = (shifted >= 0) & (shifted < ANCHOR_CELLS)
+    shift_of_row, hash_of_row = np.nonzero(usable)
+    lookup = (query.hashes[hash_of_row].astype(np.int64) - _SHIFTS[shift_of_row] * ANCHOR_STEP)
+    postings: Postings = index.lookup(lookup.astype(np.uint32))
+    shifts = _SHIFTS[shift_of_row[postings.query_rows]]
+    query_frames = query.frames[hash_of_row[postings.query_rows]].astype(np.float64)
+    track_frames = postings.track_frames.astype(np.float64)
+    # Offsets are taken at the window's middle, where a speed known only to a cell errs least.
+    middle = (query.frames[0] + query.frames[-1]) / 2
+    offsets = track_frames - _speed(shifts) * (query_frames - middle)
+    buckets = np.floor(offsets / _BUCKET_FRAMES).astype(np.int64) + _BUCKET_BIAS
+    keys = ((postings.track_slots.astype(np.int64) * _KEY_SHIFTS + shifts + MAX_SHIFT + 1) << 22) + buckets
+    return _Hits(postings.track_slots, shifts, query_frames, track_frames, keys, middle)
+
+
+def _speed(shifts: np.ndarray | int) -> np.ndarray:
+    return 2.0 ** (np.asarray(shifts) / ANCHOR_CELLS_PER_OCTAVE)
+
+
+def _votes(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each occupied vote cell and its hits, most voted first."""
+    cells, counts = np.unique(keys, return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    return cells[order], counts[order]
+
+
+@dataclass(frozen=True)
+class _Line:
+    slot: int
+    speed: float
+    start_frame: float  # track frame at query frame 0
+    hits: np.ndarray  # query frames of the hits on the line
+
+    @property
+    def score(self) -> int:
+        return len(self.hits)
+
+
+def _fit(hits: _Hits, cell: int) -> _Line:
+    """The line through the hits in and around one vote cell."""
+    near = ((np.abs((hits.keys >> 22) - (cell >> 22)) <= 1)
+            & (np.abs((hits.keys & ((1 << 22) - 1)) - (cell & ((1 << 22) - 1))) <= 1))
+    x, y = hits.query_frames[near], hits.track_frames[near]
+    shift = (cell >> 22) % _KEY_SHIFTS - MAX_SHIFT - 1
+    slope = float(_speed(shift))
+    # The hits' frequencies put the speed within a cell and a half of the hypothesis: a steeper or
+    # flatter line is chance hits lining up.
+    slowest, fastest = _speed(shift - 1.5), _speed(shift + 1.5)
+    intercept = float(np.median(y - slope * x))
+    on_line = np.abs(y - slope * x - intercept) <= 2 * _INLIER_FRAMES
+    for _ in range(2):
+        if on_line.sum() >= 3 and np.ptp(x[on_line]) > 0:
+            slope = float(np.clip(np.polyfit(x[on_line], y[on_line], 1)[0], slowest, fastest))
+            intercept = float(np.median(y[on_line] - slope * x[on_line]))
+        on_line = np.abs(y - slope * x - intercept) <= _INLIER_FRAMES
+    slot = int(cell >> 22) // _KEY_SHIFTS
+    return _Line(slot, float(slope), float(intercept), x[on_line])
+
+
 def judge(index: Index, query: Fingerprint, params: MatchParams = MatchParams()) -> Verdict:
     if len(query) == 0 or index.track_count == 0:
         return Verdict()
-    postings = index.lookup(query)
-    if len(postings.track_slots) == 0:
+    hits = _hits(index, query)
+    if len(hits.keys) == 0:
         return Verdict()
-    offsets = postings.track_frames.astype(np.int64) - postings.query_frames
-    keys = postings.track_slots.astype(np.int64) * (2 * _OFFSET_BIAS) + offsets + _OFFSET_BIAS
-    unique_keys, counts = np.unique(keys, return_counts=True)
-    # Let neighbouring offsets vote together: frame rounding splits a true offset over two bins.
-    smoothed = counts.copy()
-    adjacent = np.diff(unique_keys) == 1
-    smoothed[:-1] += np.where(adjacent, counts[1:], 0)
-    smoothed[1:] += np.where(adjacent, counts[:-1], 0)
-    best = int(np.argmax(smoothed))
-    score = int(smoothed[best])
-    best_slot = int(unique_keys[best] // (2 * _OFFSET_BIAS))
-    other = unique_keys // (2 * _OFFSET_BIAS) != best_slot
-    runner_up = int(smoothed[other].max()) if other.any() else 0
-    if score < params.min_score or score < params.min_margin * runner_up:
-        if score < params.hint_score or score < params.min_margin * runner_up:
+    cells, _ = _votes(hits.keys)
+    cell_slots = (cells >> 22) // _KEY_SHIFTS
+    # A true line's hits fall into a few neighbouring cells, so the best line starts from one of the
+    # fullest cells; fitting a handful of them finds it without smoothing every cell.
+    best = max((_fit(hits, int(cell)) for cell in cells[:_CANDIDATES]), key=lambda line: line.score)
+    other = cell_slots != best.slot
+    runner_up = _fit(hits, int(cells[other][0])).score if other.any() else 0
+    if best.score < params.min_score or best.score < params.min_margin * runner_up:
+        if best.score < params.hint_score or best.score < params.min_margin * runner_up:
             return Verdict()
-        return Verdict(hint=_describe(index, postings, keys, unique_keys[best], score, 0.0))
+        return Verdict(hint=_describe(index, best, 0.0))
     alternative = None
-    elsewhere = np.abs(unique_keys - unique_keys[best]) > 2
+    # Another alignment of some track, well away from the winner: a second airing in the window.
+    best_bucket = np.floor((best.start_frame + best.speed * hits.middle) / _BUCKET_FRAMES) + _BUCKET_BIAS
+    elsewhere = other | (np.abs((cells & ((1 << 22) - 1)) - best_bucket) > 3)
     if elsewhere.any():
-        second = int(np.flatnonzero(elsewhere)[np.argmax(smoothed[elsewhere])])
-        if smoothed[second] >= 2 * params.min_score:
-            alternative = _describe(index, postings, keys, unique_keys[second], int(smoothed[second]), 0.0)
-    confidence = round(score / (score + runner_up + params.min_score), 4)
-    return Verdict(_describe(index, postings, keys, unique_keys[best], score, confidence), hint=alternative)
+        second = _fit(hits, int(cells[elsewhere][0]))
+        if second.score >= 2 * params.min_score and not _same_line(second, best):
+            alternative = _describe(index, second, 0.0)
+    confidence = round(best.score / (best.score + runner_up + params.min_score), 4)
+    return Verdict(_describe(index, best, confidence), hint=alternative)
 
 
-def _describe(index: Index, postings, keys: np.ndarray, key: int, score: int, confidence: float) -> Match:
-    hit_frames = postings.query_frames[np.abs(keys - key) <= 1]
+def _same_line(a: _Line, b: _Line) -> bool:
+    return a.slot == b.slot and abs(a.start_frame - b.start_frame) <= 2 * _BUCKET_FRAMES
+
+
+def _describe(index: Index, line: _Line, confidence: float) -> Match:
     return Match(
-        track_id=int(index.track_ids[key // (2 * _OFFSET_BIAS)]),
-        track_offset_s=(key % (2 * _OFFSET_BIAS) - _OFFSET_BIAS) * FRAME_SECONDS,
-        score=score,
+        track_id=int(index.track_ids[line.slot]),
+        track_offset_s=line.start_frame * FRAME_SECONDS,
+        speed=round(line.speed, 5),
+        score=line.score,
         confidence=confidence,
-        first_hit_s=float(hit_frames.min()) * FRAME_SECONDS,
-        last_hit_s=float(hit_frames.max()) * FRAME_SECONDS,
+        first_hit_s=float(line.hits.min()) * FRAME_SECONDS,
+        last_hit_s=float(line.hits.max()) * FRAME_SECONDS,
     )

@@ -39,12 +39,12 @@ def analyse(index: Index, window: Window, params: MatchParams = MatchParams()) -
                   discontinuity=window.discontinuity, final=window.final, icy_title=window.icy_title)
     if verdict.match is not None:
         found = verdict.match
-        fields.update(track_id=found.track_id, track_offset_s=found.track_offset_s, score=found.score,
+        fields.update(track_id=found.track_id, track_offset_s=found.track_offset_s, speed=found.speed, score=found.score,
                       confidence=found.confidence, first_hit_at=window.start_at + found.first_hit_s,
                       last_hit_at=window.start_at + found.last_hit_s)
     if verdict.hint is not None:
         hint = verdict.hint
-        fields.update(alt_track_id=hint.track_id, alt_track_offset_s=hint.track_offset_s,
+        fields.update(alt_track_id=hint.track_id, alt_track_offset_s=hint.track_offset_s, alt_speed=hint.speed,
                       alt_first_hit_at=window.start_at + hint.first_hit_s,
                       alt_last_hit_at=window.start_at + hint.last_hit_s)
     return WindowResult(**fields)

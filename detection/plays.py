@@ -34,7 +34,8 @@ class WindowResult:
     end_at: float
     session: str = ""
     track_id: int | None = None
-    track_offset_s: float = 0.0
+    track_offset_s: float = 0.0  # where in the track the window started
+    speed: float = 1.0  # how fast the station plays the track
     score: int = 0
     confidence: float = 0.0
     first_hit_at: float = 0.0
@@ -44,6 +45,7 @@ class WindowResult:
     #: of one that other windows confirm.
     alt_track_id: int | None = None
     alt_track_offset_s: float = 0.0
+    alt_speed: float = 1.0
     alt_first_hit_at: float = 0.0
     alt_last_hit_at: float = 0.0
     discontinuity: bool = False
@@ -60,6 +62,8 @@ class Play:
     track_offset_end_s: float
     confidence: float
     windows: int
+    #: How fast the station played the track (1.03: 3% fast, pitch and tempo together).
+    speed: float = 1.0
     #: What the station itself said was playing, most often, during the play: its own claim, kept for
     #: disputes and for spotting music the catalog lacks.
     icy_title: str | None = None
@@ -74,11 +78,12 @@ class Airing:
     """A run of windows agreeing on one track and alignment."""
 
     track_id: int
-    alignment_at: float
+    alignment_at: float  # station time at which the track's first second would have aired
     first_at: float
     last_at: float
     windows: int = 1
     confidence: float = 0.0
+    speed: float = 1.0  # the mean of the windows' estimates
     titles: dict[str, int] = field(default_factory=dict)  # station-reported title -> windows
 
     def agrees(self, result: WindowResult, tolerance_s: float) -> bool:
@@ -87,6 +92,7 @@ class Airing:
     def extend(self, result: WindowResult) -> None:
         self.first_at = min(self.first_at, result.first_hit_at)
         self.last_at = max(self.last_at, result.last_hit_at)
+        self.speed += (result.speed - self.speed) / (self.windows + 1)
         self.windows += 1
         self.confidence = max(self.confidence, result.confidence)
         self.heard_title(result.icy_title)
@@ -100,16 +106,17 @@ class Airing:
             track_id=self.track_id,
             start_at=round(self.first_at, 3),
             end_at=round(self.last_at, 3),
-            track_offset_start_s=round(self.first_at - self.alignment_at, 3),
-            track_offset_end_s=round(self.last_at - self.alignment_at, 3),
+            track_offset_start_s=round((self.first_at - self.alignment_at) * self.speed, 3),
+            track_offset_end_s=round((self.last_at - self.alignment_at) * self.speed, 3),
             confidence=self.confidence,
             windows=self.windows,
+            speed=round(self.speed, 4),
             icy_title=max(self.titles, key=self.titles.get) if self.titles else None,
         )
 
 
 def _alignment(result: WindowResult) -> float:
-    return result.start_at - result.track_offset_s
+    return result.start_at - result.track_offset_s / result.speed
 
 
 @dataclass
@@ -194,6 +201,7 @@ def advance(state: StationState, result: WindowResult, params: PlayParams = Play
                 first_at=result.first_hit_at,
                 last_at=result.last_hit_at,
                 confidence=result.confidence,
+                speed=result.speed,
             )
             state.candidate.heard_title(result.icy_title)
             # The windows before may have heard this airing begin: behind the one they were busy
@@ -204,7 +212,7 @@ def advance(state: StationState, result: WindowResult, params: PlayParams = Play
                 state.candidate.first_at = min(state.candidate.first_at, earlier[2])
             if params.min_windows <= 1:
                 plays += _confirm_candidate(state, params)
-    hint = ([result.alt_track_id, result.start_at - result.alt_track_offset_s, result.alt_first_hit_at,
+    hint = ([result.alt_track_id, result.start_at - result.alt_track_offset_s / result.alt_speed, result.alt_first_hit_at,
              result.alt_last_hit_at] if result.alt_track_id is not None else None)
     if state.current and _hint_agrees(hint, state.current, params) and not state.current.agrees(result, params.align_tolerance_s):
         # The open airing still faintly heard (talk over its outro, the next song fading in).

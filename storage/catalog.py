@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import asyncpg
 import numpy as np
 
-from detection.fingerprint import Fingerprint
+from detection.fingerprint import SCHEME, Fingerprint
 from detection.index import Index
 
 
@@ -27,10 +27,21 @@ class RefTaken(ValueError):
 
 
 async def add_track(pool: asyncpg.Pool, info: TrackInfo, fp: Fingerprint) -> tuple[int, bool]:
-    """Register a track; returns (track id, whether it was new).  The same audio again is a no-op."""
+    """Register a track; returns (track id, whether it was new).
+
+    The same audio again changes nothing, unless its stored fingerprint was made by an older scheme:
+    then the new fingerprint replaces it.
+    """
     async with pool.acquire() as conn, conn.transaction():
-        existing = await conn.fetchrow("SELECT id, ref FROM tracks WHERE audio_sha256 = $1", info.audio_sha256)
+        existing = await conn.fetchrow(
+            "SELECT t.id, f.scheme FROM tracks t JOIN fingerprints f ON f.track_id = t.id WHERE t.audio_sha256 = $1",
+            info.audio_sha256)
         if existing:
+            if existing["scheme"] != SCHEME:
+                await conn.execute(
+                    "UPDATE fingerprints SET hashes = $2, frames = $3, hash_count = $4, scheme = $5 WHERE track_id = $1",
+                    existing["id"], *_fingerprint_columns(fp))
+                await conn.execute("UPDATE catalog_version SET version = version + 1")
             return existing["id"], False
         if await conn.fetchval("SELECT 1 FROM tracks WHERE ref = $1", info.ref):
             raise RefTaken(f"reference {info.ref!r} is registered already with different audio")
@@ -41,11 +52,15 @@ async def add_track(pool: asyncpg.Pool, info: TrackInfo, fp: Fingerprint) -> tup
             info.audio_sha256, info.source_path,
         )
         await conn.execute(
-            "INSERT INTO fingerprints (track_id, hashes, frames, hash_count) VALUES ($1, $2, $3, $4)",
-            track_id, fp.hashes.astype("<u4").tobytes(), fp.frames.astype("<i4").tobytes(), len(fp),
+            "INSERT INTO fingerprints (track_id, hashes, frames, hash_count, scheme) VALUES ($1, $2, $3, $4, $5)",
+            track_id, *_fingerprint_columns(fp),
         )
         await conn.execute("UPDATE catalog_version SET version = version + 1")
         return track_id, True
+
+
+def _fingerprint_columns(fp: Fingerprint) -> tuple:
+    return fp.hashes.astype("<u4").tobytes(), fp.frames.astype("<i4").tobytes(), len(fp), SCHEME
 
 
 async def remove_track(pool: asyncpg.Pool, ref: str) -> bool:
@@ -68,15 +83,25 @@ async def list_tracks(pool: asyncpg.Pool) -> list[asyncpg.Record]:
     )
 
 
+async def stale_fingerprints(pool: asyncpg.Pool) -> int:
+    """Tracks whose fingerprint an older scheme made: register their files again to match them."""
+    return await pool.fetchval("SELECT count(*) FROM fingerprints WHERE scheme <> $1", SCHEME)
+
+
 async def catalog_version(pool: asyncpg.Pool) -> int:
     return await pool.fetchval("SELECT version FROM catalog_version")
 
 
 async def load_index(pool: asyncpg.Pool) -> tuple[int, Index]:
-    """The whole catalog as a matching index, with the catalog version it reflects."""
+    """The whole catalog as a matching index, with the catalog version it reflects.
+
+    Tracks fingerprinted by an older scheme are left out (their hashes mean nothing to this matcher)
+    until they are registered again; stale_fingerprints counts them.
+    """
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         version = await conn.fetchval("SELECT version FROM catalog_version")
-        rows = await conn.fetch("SELECT track_id, hashes, frames FROM fingerprints ORDER BY track_id")
+        rows = await conn.fetch(
+            "SELECT track_id, hashes, frames FROM fingerprints WHERE scheme = $1 ORDER BY track_id", SCHEME)
     fingerprints = [
         Fingerprint(np.frombuffer(row["hashes"], "<u4"), np.frombuffer(row["frames"], "<i4")) for row in rows
     ]

@@ -10,9 +10,10 @@ from topics.records import PlayEvent
 
 _INSERT = """
 INSERT INTO plays (id, station_id, track_id, start_at, end_at, duration_s,
-                   track_offset_start_s, track_offset_end_s, confidence, windows, station_title)
+                   track_offset_start_s, track_offset_end_s, confidence, windows, station_title, speed)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::timestamptz[], $5::timestamptz[],
-                     $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::int[], $11::text[])
+                     $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::int[], $11::text[],
+                     $12::float8[])
 ON CONFLICT DO NOTHING
 """
 
@@ -39,6 +40,7 @@ async def insert_plays(conn: asyncpg.Connection, plays: list[PlayEvent]) -> int:
         [p.confidence for p in plays],
         [p.windows for p in plays],
         [p.icy_title for p in plays],
+        [p.speed for p in plays],
     )
     return int(status.split()[-1])
 
@@ -56,7 +58,7 @@ async def export_plays(
 ) -> list[asyncpg.Record]:
     return await pool.fetch(
         "SELECT p.station_id AS station, t.ref AS track_ref, t.title, t.artist, t.isrc,"
-        "       p.start_at, p.end_at, p.duration_s, p.confidence, p.station_title"
+        "       p.start_at, p.end_at, p.duration_s, p.confidence, p.speed, p.station_title"
         " FROM plays p JOIN tracks t ON t.id = p.track_id"
         " WHERE ($1::text IS NULL OR p.station_id = $1)"
         "   AND ($2::timestamptz IS NULL OR p.end_at >= $2)"

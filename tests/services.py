@@ -25,7 +25,7 @@ from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from airspin.settings import Settings
-from detection.audio import decode_file
+from detection.audio import decode_file, resample
 from storage.migrate import migrate
 from storage.pool import create_pool
 from synth.encode import write_audio
@@ -126,6 +126,7 @@ async def pool(settings):
 # ---- media: a small catalog in several codecs and a broadcast with ground truth ----------------
 
 SONG_SECONDS = 40.0
+FAST = 1.03
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,7 @@ class Aired:
     ref: str
     start_s: float
     end_s: float
+    speed: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -174,13 +176,14 @@ def media(tmp_path_factory) -> Media:
         (silence(2), None),
         (songs["REF-12"][10 * RATE:35 * RATE], "REF-12"),
         (speech("And now, the next song.", folder), None),
-        (songs["REF-13"], "REF-13"),
+        # The station plays this one 3% fast, resampled as broadcast playout does (pitch and tempo).
+        (resample(songs["REF-13"], RATE, round(RATE / FAST)), "REF-13"),
         (silence(4), None),
     ]
     truth, position = [], 0.0
     for samples, ref in segments:
         if ref:
-            truth.append(Aired(ref, position, position + len(samples) / RATE))
+            truth.append(Aired(ref, position, position + len(samples) / RATE, FAST if ref == "REF-13" else 1.0))
         position += len(samples) / RATE
     broadcast = folder / "broadcast.mp3"
     write_audio(broadcast, np.concatenate([s for s, _ in segments]), RATE)

@@ -145,6 +145,8 @@ class PlayEvent:
     windows: int
     #: The station's own claim (ICY StreamTitle) during the play.
     icy_title: str | None = None
+    #: How fast the station played the track (1.03: 3% fast).
+    speed: float = 1.0
 
     @classmethod
     def of(cls, station_id: str, play: Play) -> "PlayEvent":
@@ -154,7 +156,7 @@ class PlayEvent:
             play_id=str(play_id), station_id=station_id, track_id=play.track_id,
             start_at=play.start_at, end_at=play.end_at, duration_s=round(play.duration_s, 3),
             track_offset_start_s=play.track_offset_start_s, track_offset_end_s=play.track_offset_end_s,
-            confidence=play.confidence, windows=play.windows, icy_title=play.icy_title,
+            confidence=play.confidence, windows=play.windows, icy_title=play.icy_title, speed=play.speed,
         )
 
     @property

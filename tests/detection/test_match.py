@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from detection.audio import resample
 from detection.fingerprint import FRAME_SECONDS, fingerprint
@@ -44,3 +45,31 @@ def test_same_song_at_another_sample_rate_matches(catalog_songs, catalog_index):
     at_44k = resample(catalog_songs[4][10 * RATE:18 * RATE], RATE, 44100)
     found = match(catalog_index, fingerprint(resample(at_44k, 44100)))
     assert found is not None and found.track_id == 4
+
+
+@pytest.mark.parametrize("speed", [0.95, 0.96, 0.98, 0.995, 1.01, 1.03, 1.05])
+def test_a_resampled_song_matches_with_its_speed_and_offset(catalog_songs, catalog_index, speed):
+    # Played `speed` times as fast: pitch and tempo together, as a station resampling a song does.
+    excerpt = catalog_songs[6][30 * RATE:40 * RATE]
+    aired = resample(excerpt, RATE, int(RATE / speed))[:8 * RATE]
+    found = match(catalog_index, query(aired))
+    assert found is not None and found.track_id == 6
+    assert abs(found.speed - speed) < 0.005
+    assert abs(found.track_offset_s - 30.0) <= 2 * FRAME_SECONDS
+
+
+def test_a_faster_song_under_noise_and_talk_over_still_matches(catalog_songs, catalog_index):
+    rng = np.random.default_rng(4)
+    aired = resample(catalog_songs[9][10 * RATE:20 * RATE], RATE, int(RATE / 1.04))[:8 * RATE]
+    talk = babble(3, 8, RATE)
+    pink = np.cumsum(rng.standard_normal(len(aired))).astype(np.float32)
+    pink -= np.convolve(pink, np.ones(400) / 400, mode="same")  # brown noise, high-passed: roughly pink
+    noisy = aired + talk * rms(aired) / rms(talk) + pink * rms(aired) / rms(pink) / 10 ** 0.5
+    found = match(catalog_index, query(noisy))
+    assert found is not None and found.track_id == 9 and abs(found.speed - 1.04) < 0.01
+
+
+def test_unregistered_songs_at_any_speed_do_not_match(catalog_index):
+    for seed, speed in ((500, 1.0), (501, 0.96), (502, 1.04), (503, 0.98)):
+        aired = resample(song(seed, 10, RATE), RATE, int(RATE / speed))[:8 * RATE]
+        assert match(catalog_index, query(aired)) is None

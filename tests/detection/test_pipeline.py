@@ -1,10 +1,16 @@
 import numpy as np
+import pytest
 
+from detection.audio import resample
 from detection.fingerprint import fingerprint
 from detection.match import match
 from detection.pipeline import chunk_recording, scan
 from synth.music import babble, song
 from tests.conftest import RATE
+
+
+def rms(samples):
+    return float(np.sqrt(np.mean(samples ** 2)))
 
 
 def silence(seconds):
@@ -39,15 +45,41 @@ def test_chunk_size_does_not_change_plays(catalog_songs, catalog_index):
     assert abs(a[0].start_at - b[0].start_at) < 0.5 and abs(a[0].end_at - b[0].end_at) < 0.5
 
 
-def test_a_talk_over_intro_too_loud_to_match_still_dates_the_start_of_the_play(catalog_songs, catalog_index):
-    intro = catalog_songs[4][:10 * RATE].copy()
+def talk_over(track, gain):
+    """The first 10 s of a catalog song with babble over them, `gain` times as loud as the music."""
+    intro = track[:10 * RATE].copy()
     talk = babble(9, 10, RATE)
-    rms = lambda x: float(np.sqrt(np.mean(x ** 2)))  # noqa: E731
-    intro += talk * rms(intro) / rms(talk) * 1.4  # the DJ talks 3 dB over the first 10 s of the song
-    # The last 8 s of the talk-over do not match on their own (the play would start 6.7 s late)...
+    return intro + talk * rms(intro) / rms(talk) * gain
+
+
+def test_a_talk_over_intro_too_loud_to_match_still_dates_the_start_of_the_play(catalog_songs, catalog_index):
+    intro = talk_over(catalog_songs[2], 1.4)  # the DJ talks 3 dB over the first 10 s of the song
+    # The last 8 s of the talk-over do not match on their own (the play would start 6 s late)...
     assert match(catalog_index, fingerprint(intro[2 * RATE:])) is None
-    broadcast = np.concatenate([silence(6), intro, catalog_songs[4][10 * RATE:40 * RATE], silence(3)])
+    broadcast = np.concatenate([silence(6), intro, catalog_songs[2][10 * RATE:40 * RATE], silence(3)])
     plays = list(scan(catalog_index, chunk_recording(broadcast, RATE, 0.0, 2.0)))
     # ...but they leave a hint that dates the start of the airing the next windows confirm.
-    assert [p.track_id for p in plays] == [4]
-    assert abs(plays[0].start_at - 6.0) < 3.0 and abs(plays[0].end_at - 46.0) < 1.0
+    assert [p.track_id for p in plays] == [2]
+    assert abs(plays[0].start_at - 6.0) < 1.0 and abs(plays[0].end_at - 46.0) < 1.0
+
+
+def test_talk_over_at_0_db_leaves_the_start_of_each_play_within_two_seconds(catalog_songs, catalog_index):
+    for track_id in (2, 4, 7):
+        intro = talk_over(catalog_songs[track_id], 1.0)
+        broadcast = np.concatenate([silence(6), intro, catalog_songs[track_id][10 * RATE:40 * RATE], silence(3)])
+        plays = list(scan(catalog_index, chunk_recording(broadcast, RATE, 0.0, 2.0)))
+        assert [p.track_id for p in plays] == [track_id]
+        assert abs(plays[0].start_at - 6.0) < 2.0 and abs(plays[0].end_at - 46.0) < 1.0
+
+
+@pytest.mark.parametrize("speed", [0.95, 0.97, 1.02, 1.05])
+def test_a_station_playing_a_song_faster_or_slower_logs_one_play_with_its_speed(catalog_songs, catalog_index, speed):
+    aired = resample(catalog_songs[5][5 * RATE:55 * RATE], RATE, int(RATE / speed))
+    broadcast = np.concatenate([silence(4), aired, babble(3, 10, RATE)])
+    plays = list(scan(catalog_index, chunk_recording(broadcast, RATE, 0.0, 2.0)))
+    assert [p.track_id for p in plays] == [5]
+    play = plays[0]
+    aired_s = 50 / speed
+    assert abs(play.start_at - 4) < 1.0 and abs(play.end_at - (4 + aired_s)) < 1.0
+    assert abs(play.speed - speed) < 0.005
+    assert abs(play.track_offset_start_s - 5) < 1.0 and abs(play.track_offset_end_s - 55) < 1.0

@@ -5,6 +5,8 @@ import asyncio
 
 import pytest
 
+from detection.fingerprint import SCHEME
+from storage.catalog import load_index, stale_fingerprints
 from synth.encode import write_audio
 from synth.music import song
 from tests.services import RATE, airspin
@@ -48,3 +50,21 @@ async def test_list_and_remove(settings, pool, tmp_path):
     assert await pool.fetchval("SELECT count(*) FROM tracks WHERE ref = 'short-lived'") == 0
     missing = await asyncio.to_thread(airspin, settings, "catalog", "remove", "short-lived", check=False)
     assert missing.returncode != 0 and "no track 'short-lived'" in missing.stderr
+
+
+async def test_a_fingerprint_of_an_older_scheme_is_not_matched_until_the_file_is_registered_again(
+        settings, pool, tmp_path):
+    write_audio(tmp_path / "old-scheme.flac", song(402, 20, RATE), RATE)
+    await asyncio.to_thread(airspin, settings, "catalog", "add", str(tmp_path / "old-scheme.flac"))
+    track_id = await pool.fetchval("SELECT id FROM tracks WHERE ref = 'old-scheme'")
+    # As a database migrated from the exact-bin hashing holds it.
+    await pool.execute("UPDATE fingerprints SET scheme = 1 WHERE track_id = $1", track_id)
+    _, index = await load_index(pool)
+    assert track_id not in index.track_ids.tolist()
+    assert await stale_fingerprints(pool) >= 1
+
+    again = await asyncio.to_thread(airspin, settings, "catalog", "add", str(tmp_path / "old-scheme.flac"))
+    assert "already registered 1" in again.stdout
+    assert await pool.fetchval("SELECT scheme FROM fingerprints WHERE track_id = $1", track_id) == SCHEME
+    _, index = await load_index(pool)
+    assert track_id in index.track_ids.tolist()

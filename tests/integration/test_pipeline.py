@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 START_AT = 1_780_000_000.0  # station time of the broadcast's first sample
 PLAYS_OF_STATION = (
     "SELECT t.ref, extract(epoch FROM p.start_at) AS start_at, extract(epoch FROM p.end_at) AS end_at,"
-    "       p.duration_s, p.confidence"
+    "       p.duration_s, p.confidence, p.speed"
     " FROM plays p JOIN tracks t ON t.id = p.track_id WHERE p.station_id = $1 ORDER BY p.start_at"
 )
 
@@ -38,6 +38,7 @@ async def test_broadcast_becomes_exactly_the_expected_plays(settings, pool, medi
         assert abs(float(row["start_at"]) - (START_AT + aired.start_s)) <= 2.0, (row, aired)
         assert abs(float(row["end_at"]) - (START_AT + aired.end_s)) <= 2.0, (row, aired)
         assert 0 < row["confidence"] <= 1
+        assert abs(row["speed"] - aired.speed) < 0.005, (row, aired)
     # REF-14 is registered but never aired; the unregistered song and the speech give nothing.
     assert "REF-14" not in {row["ref"] for row in rows}
 
