@@ -1,8 +1,8 @@
 """An in-memory inverted index from hash to (track, frame), built from per-track fingerprints.
 
 Five bytes an entry, sorted by hash and searched with numpy:
-- the hashes' top 16 bits are implicit: a table of where each of the 65,536 groups starts (256 kB
-  whatever the catalog, about 0.1 kB per catalog minute at 1,000 tracks);
+- the hashes' top bits are implicit: a table of where each of the 262,144 groups starts (1 MB
+  whatever the catalog, about 0.5 kB per catalog minute at 1,000 two-minute tracks);
 - each entry keeps the hash's low 8 bits;
 - and one 32-bit location, the track's slot and the anchor's frame packed together (64-bit when a
   catalog is too large for that, so nothing is ever truncated).
@@ -47,7 +47,9 @@ class Index:
         order = np.argsort(hashes, kind="stable")
         hashes = hashes[order]
         self._low = (hashes & ((1 << _LOW_BITS) - 1)).astype(np.uint8)
-        self._group_starts = np.searchsorted(hashes >> _LOW_BITS, np.arange(_GROUPS + 1)).astype(np.int64)
+        # One start past the last group too, where the search for the largest hash + 1 lands.
+        starts = np.searchsorted(hashes >> _LOW_BITS, np.arange(_GROUPS + 2))
+        self._group_starts = starts.astype(np.uint32 if len(hashes) < 1 << 32 else np.int64)
         self._locations = ((slots[order] << np.uint64(self._frame_bits)) | frames[order]).astype(location_type)
 
     @property
@@ -58,26 +60,31 @@ class Index:
     def nbytes(self) -> int:
         return self._low.nbytes + self._group_starts.nbytes + self._locations.nbytes
 
-    def _bounds(self, query_hashes: np.ndarray, side: str) -> np.ndarray:
-        """np.searchsorted over the full hashes, done on the low bits within each hash's group."""
+    def _first_at_least(self, query_hashes: np.ndarray) -> np.ndarray:
+        """np.searchsorted(all hashes, query_hashes), done on the low bits within each hash's group."""
         groups = (query_hashes >> _LOW_BITS).astype(np.int64)
-        low = (query_hashes & ((1 << _LOW_BITS) - 1)).astype(np.int64)
-        lo, hi = self._group_starts[groups], self._group_starts[groups + 1]
+        low = (query_hashes & ((1 << _LOW_BITS) - 1)).astype(np.int16)
+        lo = self._group_starts[groups].astype(np.int64)
+        hi = self._group_starts[groups + 1].astype(np.int64)
         if len(self._low) == 0:
             return lo
+        last = len(self._low) - 1
         while True:
             active = lo < hi
             if not active.any():
                 return lo
-            mid = (lo + hi) // 2
-            probe = self._low[np.minimum(mid, len(self._low) - 1)].astype(np.int64)
-            go_right = active & ((probe < low) if side == "left" else (probe <= low))
+            mid = (lo + hi) >> 1
+            go_right = active & (self._low[np.minimum(mid, last)] < low)
             lo = np.where(go_right, mid + 1, lo)
             hi = np.where(active & ~go_right, mid, hi)
 
     def lookup(self, query_hashes: np.ndarray) -> Postings:
-        left = self._bounds(query_hashes, "left")
-        counts = self._bounds(query_hashes, "right") - left
+        # A hash's entries run from the first one at least as large as it to the first one larger
+        # (hash + 1); one search finds both ends.
+        query_hashes = query_hashes.astype(np.int64)
+        bounds = self._first_at_least(np.concatenate([query_hashes, query_hashes + 1]))
+        left = bounds[:len(query_hashes)]
+        counts = bounds[len(query_hashes):] - left
         counts[counts > _MAX_BUCKET] = 0
         total = int(counts.sum())
         if total == 0:

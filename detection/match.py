@@ -76,10 +76,8 @@ def match(index: Index, query: Fingerprint, params: MatchParams = MatchParams())
 
 @dataclass(frozen=True)
 class _Hits:
-    """Every (query hash, index entry) pair under every speed hypothesis."""
+    """Every (query hash, index entry) pair under every speed hypothesis, sorted by vote cell."""
 
-    slots: np.ndarray
-    shifts: np.ndarray
     query_frames: np.ndarray
     track_frames: np.ndarray
     keys: np.ndarray  # vote cell of each hit: (slot, shift, offset bucket)
@@ -93,26 +91,30 @@ def _hits(index: Index, query: Fingerprint) -> _Hits:
     shift_of_row, hash_of_row = np.nonzero(usable)
     lookup = (query.hashes[hash_of_row].astype(np.int64) - _SHIFTS[shift_of_row] * ANCHOR_STEP)
     postings: Postings = index.lookup(lookup.astype(np.uint32))
-    shifts = _SHIFTS[shift_of_row[postings.query_rows]]
+    shift_index = shift_of_row[postings.query_rows]
     query_frames = query.frames[hash_of_row[postings.query_rows]].astype(np.float64)
     track_frames = postings.track_frames.astype(np.float64)
     # Offsets are taken at the window's middle, where a speed known only to a cell errs least.
     middle = (query.frames[0] + query.frames[-1]) / 2
-    offsets = track_frames - _speed(shifts) * (query_frames - middle)
+    offsets = track_frames - _SPEEDS[shift_index] * (query_frames - middle)
     buckets = np.floor(offsets / _BUCKET_FRAMES).astype(np.int64) + _BUCKET_BIAS
-    keys = ((postings.track_slots.astype(np.int64) * _KEY_SHIFTS + shifts + MAX_SHIFT + 1) << 22) + buckets
-    return _Hits(postings.track_slots, shifts, query_frames, track_frames, keys, middle)
+    keys = ((postings.track_slots.astype(np.int64) * _KEY_SHIFTS + shift_index + 1) << 22) + buckets
+    order = np.argsort(keys)
+    return _Hits(query_frames[order], track_frames[order], keys[order], middle)
 
 
-def _speed(shifts: np.ndarray | int) -> np.ndarray:
-    return 2.0 ** (np.asarray(shifts) / ANCHOR_CELLS_PER_OCTAVE)
+def _speed(shift: float) -> float:
+    return 2.0 ** (shift / ANCHOR_CELLS_PER_OCTAVE)
 
 
-def _votes(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each occupied vote cell and its hits, most voted first."""
-    cells, counts = np.unique(keys, return_counts=True)
-    order = np.argsort(-counts, kind="stable")
-    return cells[order], counts[order]
+_SPEEDS = np.array([_speed(shift) for shift in _SHIFTS])
+
+
+def _fullest_cells(sorted_keys: np.ndarray) -> np.ndarray:
+    """Each occupied vote cell, the one with the most hits first."""
+    starts = np.flatnonzero(np.diff(sorted_keys, prepend=-1))
+    counts = np.diff(starts, append=len(sorted_keys))
+    return sorted_keys[starts[np.argsort(-counts, kind="stable")]]
 
 
 @dataclass(frozen=True)
@@ -129,8 +131,11 @@ class _Line:
 
 def _fit(hits: _Hits, cell: int) -> _Line:
     """The line through the hits in and around one vote cell."""
-    near = ((np.abs((hits.keys >> 22) - (cell >> 22)) <= 1)
-            & (np.abs((hits.keys & ((1 << 22) - 1)) - (cell & ((1 << 22) - 1))) <= 1))
+    # The cells of one slot and shift are contiguous in key order, so the 3 x 3 cells around this
+    # one are three runs of the sorted hits.
+    lows = cell + (np.array([-1, 0, 1]) << 22) - 1
+    starts, ends = np.searchsorted(hits.keys, lows), np.searchsorted(hits.keys, lows + 2, side="right")
+    near = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)])
     x, y = hits.query_frames[near], hits.track_frames[near]
     shift = (cell >> 22) % _KEY_SHIFTS - MAX_SHIFT - 1
     slope = float(_speed(shift))
@@ -154,7 +159,7 @@ def judge(index: Index, query: Fingerprint, params: MatchParams = MatchParams())
     hits = _hits(index, query)
     if len(hits.keys) == 0:
         return Verdict()
-    cells, _ = _votes(hits.keys)
+    cells = _fullest_cells(hits.keys)
     cell_slots = (cells >> 22) // _KEY_SHIFTS
     # A true line's hits fall into a few neighbouring cells, so the best line starts from one of the
     # fullest cells; fitting a handful of them finds it without smoothing every cell.
