@@ -16,8 +16,11 @@ import numpy as np
 
 from detection.fingerprint import HASH_BITS, Fingerprint
 
-#: Hashes shared by more entries than this say nothing about which track is playing; skip them.
-_MAX_BUCKET = 2000
+#: A hash shared by this many times more entries than the catalog's hashes are on average says
+#: little about which track is playing (a common interval on a common beat), while its entries
+#: would make most of the votes to count: lookups skip it.
+_CROWDED_FACTOR = 4
+_MIN_CROWDED = 16
 _LOW_BITS = 8
 _GROUPS = 1 << (HASH_BITS - _LOW_BITS)
 
@@ -46,6 +49,8 @@ class Index:
         location_type = np.uint32 if self._frame_bits + slot_bits <= 32 else np.uint64
         order = np.argsort(hashes, kind="stable")
         hashes = hashes[order]
+        distinct = int(np.count_nonzero(np.diff(hashes))) + 1 if len(hashes) else 1
+        self._crowded = max(_MIN_CROWDED, int(_CROWDED_FACTOR * len(hashes) / distinct))
         self._low = (hashes & ((1 << _LOW_BITS) - 1)).astype(np.uint8)
         # One start past the last group too, where the search for the largest hash + 1 lands.
         starts = np.searchsorted(hashes >> _LOW_BITS, np.arange(_GROUPS + 2))
@@ -85,7 +90,7 @@ class Index:
         bounds = self._first_at_least(np.concatenate([query_hashes, query_hashes + 1]))
         left = bounds[:len(query_hashes)]
         counts = bounds[len(query_hashes):] - left
-        counts[counts > _MAX_BUCKET] = 0
+        counts[counts > self._crowded] = 0
         total = int(counts.sum())
         if total == 0:
             empty = np.zeros(0, np.int32)

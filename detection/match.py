@@ -35,6 +35,9 @@ class MatchParams:
     min_score: int = 12
     #: The winner must beat the best other track by this factor.
     min_margin: float = 2.0
+    #: ...and its hashes must spread over this many seconds: a burst from one chord that happens to
+    #: resemble another song's is not a match.
+    min_span_s: float = 1.0
     #: A window that matches nothing still reports its best alignment this strong, as a hint: talk
     #: over an intro leaves too few hashes to match, but enough to date the start of an airing that
     #: the following windows confirm.
@@ -166,7 +169,8 @@ def judge(index: Index, query: Fingerprint, params: MatchParams = MatchParams())
     best = max((_fit(hits, int(cell)) for cell in cells[:_CANDIDATES]), key=lambda line: line.score)
     other = cell_slots != best.slot
     runner_up = _fit(hits, int(cells[other][0])).score if other.any() else 0
-    if best.score < params.min_score or best.score < params.min_margin * runner_up:
+    spread = best.score and float(np.ptp(best.hits)) * FRAME_SECONDS >= params.min_span_s
+    if best.score < params.min_score or best.score < params.min_margin * runner_up or not spread:
         if best.score < params.hint_score or best.score < params.min_margin * runner_up:
             return Verdict()
         return Verdict(hint=_describe(index, best, 0.0))
