@@ -25,8 +25,9 @@ _BUCKET_FRAMES = 4
 _INLIER_FRAMES = 1.5
 _BUCKET_BIAS = 1 << 20
 _KEY_SHIFTS = 2 * MAX_SHIFT + 3  # room for a neighbour on either side, so a fit never reaches another track
-#: The fullest vote cells fitted with a line in search of the best one.
-_CANDIDATES = 3
+#: How many vote cells (each away from those fitted before) are fitted with a line.
+_CANDIDATES = 6
+_BUCKETS = (1 << 22) - 1
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,10 @@ class MatchParams:
     #: ...and its hashes must spread over this many seconds: a burst from one chord that happens to
     #: resemble another song's is not a match.
     min_span_s: float = 1.0
-    #: A window that matches nothing still reports its best alignment this strong, as a hint: talk
-    #: over an intro leaves too few hashes to match, but enough to date the start of an airing that
-    #: the following windows confirm.
+    #: Other alignments this strong are reported as hints (see Verdict).
     hint_score: int = 5
+    #: At most this many hints a window.
+    max_hints: int = 3
 
 
 @dataclass(frozen=True)
@@ -62,15 +63,17 @@ class Match:
 
 @dataclass(frozen=True)
 class Verdict:
-    """What one window says: its match, if any, and a hint.
+    """What one window says: its match, if any, and hints.
 
-    The hint is the window's strongest other alignment when it matched (at a boundary between two
-    airings the window holds both, and the later airing's start is read from it), or else its best
-    alignment too weak to be a match.
+    Hints are the window's other alignments, strongest first: at a boundary between two airings the
+    window holds both, and the later airing's start is read from its hint; talk over an intro leaves
+    too few hashes to match, but enough to date the start of an airing that the following windows
+    confirm.  A hint needs no margin over other tracks, since it is only ever used to extend an airing
+    of the same track at the same alignment.
     """
 
     match: Match | None = None
-    hint: Match | None = None
+    hints: tuple[Match, ...] = ()
 
 
 def match(index: Index, query: Fingerprint, params: MatchParams = MatchParams()) -> Match | None:
@@ -156,47 +159,74 @@ def _fit(hits: _Hits, cell: int) -> _Line:
     return _Line(slot, float(slope), float(intercept), x[on_line])
 
 
+def _lines(hits: _Hits, cells: np.ndarray, count: int) -> list[_Line]:
+    """The strongest distinct lines, fitted from the fullest cells not yet covered by a fit."""
+    lines: list[_Line] = []
+    fitted: list[int] = []
+    for cell in cells:
+        if len(fitted) == count:
+            break
+        if any(abs((cell >> 22) - (done >> 22)) <= 1 and abs((cell & _BUCKETS) - (done & _BUCKETS)) <= 1
+               for done in fitted):
+            continue  # within a fit already made
+        fitted.append(int(cell))
+        line = _fit(hits, int(cell))
+        if line.score and not any(_same_line(line, other) for other in lines):
+            lines.append(line)
+    return sorted(lines, key=lambda line: -line.score)
+
+
 def judge(index: Index, query: Fingerprint, params: MatchParams = MatchParams()) -> Verdict:
     if len(query) == 0 or index.track_count == 0:
         return Verdict()
     hits = _hits(index, query)
     if len(hits.keys) == 0:
         return Verdict()
+    # A true line's hits fall into a few neighbouring cells, so the strongest lines start from the
+    # fullest cells; fitting a handful of them finds them without smoothing every cell.
     cells = _fullest_cells(hits.keys)
-    cell_slots = (cells >> 22) // _KEY_SHIFTS
-    # A true line's hits fall into a few neighbouring cells, so the best line starts from one of the
-    # fullest cells; fitting a handful of them finds it without smoothing every cell.
-    best = max((_fit(hits, int(cell)) for cell in cells[:_CANDIDATES]), key=lambda line: line.score)
-    other = cell_slots != best.slot
-    runner_up = _fit(hits, int(cells[other][0])).score if other.any() else 0
-    spread = best.score and float(np.ptp(best.hits)) * FRAME_SECONDS >= params.min_span_s
-    if best.score < params.min_score or best.score < params.min_margin * runner_up or not spread:
-        if best.score < params.hint_score or best.score < params.min_margin * runner_up:
-            return Verdict()
-        return Verdict(hint=_describe(index, best, 0.0))
-    alternative = None
-    # Another alignment of some track, well away from the winner: a second airing in the window.
-    best_bucket = np.floor((best.start_frame + best.speed * hits.middle) / _BUCKET_FRAMES) + _BUCKET_BIAS
-    elsewhere = other | (np.abs((cells & ((1 << 22) - 1)) - best_bucket) > 3)
-    if elsewhere.any():
-        second = _fit(hits, int(cells[elsewhere][0]))
-        if second.score >= 2 * params.min_score and not _same_line(second, best):
-            alternative = _describe(index, second, 0.0)
+    lines = _lines(hits, cells, _CANDIDATES)
+    if not lines:
+        return Verdict()
+    best = lines[0]
+    others = [line.score for line in lines if line.slot != best.slot]
+    if not others:  # the fits all went to the winner's track: the best other track still sets the bar
+        elsewhere = cells[(cells >> 22) // _KEY_SHIFTS != best.slot]
+        others = [_fit(hits, int(elsewhere[0])).score] if len(elsewhere) else []
+    runner_up = max(others, default=0)
+    spread = float(np.ptp(best.hits)) * FRAME_SECONDS >= params.min_span_s
+    is_match = best.score >= params.min_score and best.score >= params.min_margin * runner_up and spread
+    hints = tuple(_describe(index, line, 0.0) for line in lines[1 if is_match else 0:]
+                  if line.score >= params.hint_score)[:params.max_hints]
+    if not is_match:
+        return Verdict(hints=hints)
     confidence = round(best.score / (best.score + runner_up + params.min_score), 4)
-    return Verdict(_describe(index, best, confidence), hint=alternative)
+    return Verdict(_describe(index, best, confidence), hints)
 
 
 def _same_line(a: _Line, b: _Line) -> bool:
     return a.slot == b.slot and abs(a.start_frame - b.start_frame) <= 2 * _BUCKET_FRAMES
 
 
+def _extent(hits: np.ndarray) -> tuple[float, float]:
+    """Window seconds of the first and last hit that has another within 2 s: a lone chance hit
+    on the line before the song starts (or after it ends) does not stretch the airing."""
+    frames = np.sort(hits)
+    close = np.diff(frames) * FRAME_SECONDS <= 2.0
+    if not close.any():
+        return float(frames[0]) * FRAME_SECONDS, float(frames[-1]) * FRAME_SECONDS
+    paired = np.flatnonzero(close)
+    return float(frames[paired[0]]) * FRAME_SECONDS, float(frames[paired[-1] + 1]) * FRAME_SECONDS
+
+
 def _describe(index: Index, line: _Line, confidence: float) -> Match:
+    first_hit_s, last_hit_s = _extent(line.hits)
     return Match(
         track_id=int(index.track_ids[line.slot]),
         track_offset_s=line.start_frame * FRAME_SECONDS,
         speed=round(line.speed, 5),
         score=line.score,
         confidence=confidence,
-        first_hit_s=float(line.hits.min()) * FRAME_SECONDS,
-        last_hit_s=float(line.hits.max()) * FRAME_SECONDS,
+        first_hit_s=first_hit_s,
+        last_hit_s=last_hit_s,
     )

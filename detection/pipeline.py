@@ -42,11 +42,9 @@ def analyse(index: Index, window: Window, params: MatchParams = MatchParams()) -
         fields.update(track_id=found.track_id, track_offset_s=found.track_offset_s, speed=found.speed, score=found.score,
                       confidence=found.confidence, first_hit_at=window.start_at + found.first_hit_s,
                       last_hit_at=window.start_at + found.last_hit_s)
-    if verdict.hint is not None:
-        hint = verdict.hint
-        fields.update(alt_track_id=hint.track_id, alt_track_offset_s=hint.track_offset_s, alt_speed=hint.speed,
-                      alt_first_hit_at=window.start_at + hint.first_hit_s,
-                      alt_last_hit_at=window.start_at + hint.last_hit_s)
+    fields["hints"] = [[hint.track_id, window.start_at - hint.track_offset_s / hint.speed,
+                        window.start_at + hint.first_hit_s, window.start_at + hint.last_hit_s]
+                       for hint in verdict.hints]
     return WindowResult(**fields)
 
 

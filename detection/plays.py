@@ -40,14 +40,10 @@ class WindowResult:
     confidence: float = 0.0
     first_hit_at: float = 0.0
     last_hit_at: float = 0.0
-    #: A hint (detection.match.Verdict.hint): the window's strongest other airing, or, when nothing
-    #: matched, its best alignment too weak to be a match.  It never makes a play; it dates the edges
-    #: of one that other windows confirm.
-    alt_track_id: int | None = None
-    alt_track_offset_s: float = 0.0
-    alt_speed: float = 1.0
-    alt_first_hit_at: float = 0.0
-    alt_last_hit_at: float = 0.0
+    #: Hints (detection.match.Verdict.hints), as [track, alignment, first hit, last hit] in station
+    #: time: the window's other airings, strongest first.  A hint never makes a play; it dates the
+    #: edges of one that other windows confirm.
+    hints: list = field(default_factory=list)
     discontinuity: bool = False
     final: bool = False
     icy_title: str | None = None
@@ -125,7 +121,7 @@ class StationState:
 
     current: Airing | None = None
     candidate: Airing | None = None
-    #: The last windows' hints, oldest first: [track, alignment, first hit, last hit] or None.
+    #: The last windows' hints (WindowResult.hints), oldest window first.
     hints: list = field(default_factory=list)
     session: str | None = None
     heard_until: float = 0.0  # station time up to which this session was heard
@@ -140,15 +136,22 @@ class StationState:
         return cls(
             current=Airing(**data["current"]) if data.get("current") else None,
             candidate=Airing(**data["candidate"]) if data.get("candidate") else None,
-            hints=list(data.get("hints", [])),
+            hints=[_window_hints(entry) for entry in data.get("hints", [])],
             session=data.get("session"),
             heard_until=data.get("heard_until", 0.0),
         )
 
 
-def _hint_agrees(hint: list | None, airing: Airing, params: PlayParams) -> bool:
-    return (hint is not None and hint[0] == airing.track_id
-            and abs(hint[1] - airing.alignment_at) <= params.align_tolerance_s)
+def _window_hints(entry: list | None) -> list:
+    """One window's hints as stored; state written before windows had several holds one or None."""
+    if entry and not isinstance(entry[0], list):
+        return [entry]
+    return entry or []
+
+
+def _agreeing_hint(hints: list, airing: Airing, params: PlayParams) -> list | None:
+    return next((hint for hint in hints if hint[0] == airing.track_id
+                 and abs(hint[1] - airing.alignment_at) <= params.align_tolerance_s), None)
 
 
 def close_current(state: StationState, params: PlayParams) -> list[Play]:
@@ -207,17 +210,17 @@ def advance(state: StationState, result: WindowResult, params: PlayParams = Play
             # The windows before may have heard this airing begin: behind the one they were busy
             # with, or too faintly (talk over the intro) to match.
             for earlier in reversed(state.hints):
-                if not _hint_agrees(earlier, state.candidate, params):
+                hint = _agreeing_hint(earlier, state.candidate, params)
+                if hint is None:
                     break
-                state.candidate.first_at = min(state.candidate.first_at, earlier[2])
+                state.candidate.first_at = min(state.candidate.first_at, hint[2])
             if params.min_windows <= 1:
                 plays += _confirm_candidate(state, params)
-    hint = ([result.alt_track_id, result.start_at - result.alt_track_offset_s / result.alt_speed, result.alt_first_hit_at,
-             result.alt_last_hit_at] if result.alt_track_id is not None else None)
-    if state.current and _hint_agrees(hint, state.current, params) and not state.current.agrees(result, params.align_tolerance_s):
-        # The open airing still faintly heard (talk over its outro, the next song fading in).
-        state.current.last_at = max(state.current.last_at, hint[3])
-    state.hints = (state.hints + [hint])[-HINT_WINDOWS:]
+    if state.current and not state.current.agrees(result, params.align_tolerance_s):
+        outro = _agreeing_hint(result.hints, state.current, params)
+        if outro is not None:  # the open airing still faintly heard (talk over its outro, the next song fading in)
+            state.current.last_at = max(state.current.last_at, outro[3])
+    state.hints = (state.hints + [result.hints])[-HINT_WINDOWS:]
     state.heard_until = max(state.heard_until, result.end_at)
     if state.current and state.heard_until - state.current.last_at > params.max_gap_s:
         plays += close_current(state, params)

@@ -38,7 +38,7 @@ def _json_object(data: bytes, what: str) -> dict:
 
 def _from_fields(cls, obj: dict, what: str):
     names = {f.name for f in fields(cls)}
-    missing = {f.name for f in fields(cls) if f.default is MISSING} - obj.keys()
+    missing = {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING} - obj.keys()
     if missing:
         raise MalformedRecord(f"{what} lacks {sorted(missing)}")
     try:

@@ -94,3 +94,15 @@ def test_a_play_keeps_what_the_station_said_most_often_while_it_aired():
     assert [p.icy_title for p in plays] == ["Artist - Song"]
     silent, _ = feed([hit(0, 1, 0), hit(4, 1, 4), nothing(8, final=True)])
     assert [p.icy_title for p in silent] == [None]
+
+
+def test_a_faint_hint_behind_a_stronger_one_still_dates_the_start():
+    # The window before the airing was confirmed heard it only faintly, behind another track's line.
+    faint = WindowResult(start_at=0, end_at=8, hints=[[9, 50.0, 3.0, 7.5], [1, -1.0, 1.2, 7.9]])
+    plays, _ = feed([faint, hit(4, 1, 5), hit(8, 1, 9), hit(12, 1, 13), nothing(16, final=True)])
+    assert [(p.track_id, p.start_at) for p in plays] == [(1, 1.2)]
+
+
+def test_state_saved_with_one_hint_a_window_still_loads():
+    state = StationState.from_dict({"hints": [None, [1, -1.0, 1.2, 7.9]], "session": "s"})
+    assert state.hints == [[], [[1, -1.0, 1.2, 7.9]]]
