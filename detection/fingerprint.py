@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.fft
-from scipy.ndimage import maximum_filter
+from scipy.ndimage import maximum_filter1d
 
 from detection.audio import ANALYSIS_RATE
 
@@ -34,8 +34,8 @@ FRAME_SECONDS = HOP / ANALYSIS_RATE
 _WINDOW = np.hanning(N_FFT).astype(np.float32)
 _LOW_BIN, _HIGH_BIN = 12, 500  # ~94 Hz to ~3.9 kHz
 _PEAK_FREQ_SPAN, _PEAK_TIME_SPAN = 31, 17  # neighbourhood in which a peak must be the maximum
-_PEAK_MIN_DB_ABOVE_FRAME = 6.0  # a peak must stand out of its frame's median by this much
-_SILENCE_DB = -70.0  # frames quieter than this (dBFS-ish) carry no peaks
+_ABOVE_FRAME_RATIO = np.float32(10 ** (6.0 / 20))  # a peak must stand 6 dB out of its frame's median
+_SILENCE_MAGNITUDE = np.float32(10 ** (-70.0 / 20))  # quieter than -70 dBFS-ish carries no peaks
 _FANOUT = 5  # targets paired with each anchor
 _TARGET_MIN_FRAMES, _TARGET_MAX_FRAMES = 3.0, 63.0  # closer pairs time too coarsely to hash
 _TARGET_MAX_OCTAVES = 1.5  # how far above or below its anchor a target may lie
@@ -74,14 +74,17 @@ class Peaks:
     bins: np.ndarray  # float32
 
 
-def spectrogram_db(samples: np.ndarray) -> np.ndarray:
-    """Log-magnitude STFT, shape (frames, bins)."""
+def spectrogram(samples: np.ndarray) -> np.ndarray:
+    """STFT magnitude scaled so that a full-scale sine peaks near 1, shape (frames, bins)."""
     if len(samples) < N_FFT:
         return np.zeros((0, N_FFT // 2 + 1), dtype=np.float32)
     frames = np.lib.stride_tricks.sliding_window_view(samples, N_FFT)[::HOP]
     # scipy.fft keeps float32 (numpy's FFT would widen to float64 and take five times as long).
-    spectrum = scipy.fft.rfft(frames * _WINDOW, axis=1)
-    return 20.0 * np.log10(np.abs(spectrum) / (N_FFT / 4) + 1e-6)
+    return np.abs(scipy.fft.rfft(frames * _WINDOW, axis=1)) * np.float32(4 / N_FFT)
+
+
+def _db(magnitude: np.ndarray) -> np.ndarray:
+    return 20.0 * np.log10(magnitude + 1e-6)
 
 
 def _vertex(before: np.ndarray, at: np.ndarray, after: np.ndarray) -> np.ndarray:
@@ -92,20 +95,30 @@ def _vertex(before: np.ndarray, at: np.ndarray, after: np.ndarray) -> np.ndarray
     return np.clip(shift, -0.5, 0.5).astype(np.float32)
 
 
-def find_peaks(spec_db: np.ndarray) -> Peaks:
-    """Local maxima that stand out of their frame, refined between bins and frames."""
-    if spec_db.shape[0] == 0:
+def find_peaks(spec: np.ndarray) -> Peaks:
+    """Local maxima that stand out of their frame, refined between bins and frames on a dB scale.
+
+    Picking works on magnitudes (dB order is the same), so only the peaks' neighbours are ever taken
+    to dB: the logarithm of the whole spectrogram cost as much as its FFT.
+    """
+    if spec.shape[0] == 0:
         return Peaks(np.zeros(0, np.float32), np.zeros(0, np.float32))
-    band = spec_db[:, _LOW_BIN:_HIGH_BIN]
-    local_max = maximum_filter(band, size=(_PEAK_TIME_SPAN, _PEAK_FREQ_SPAN), mode="constant", cval=-np.inf)
-    frame_median = np.median(band, axis=1, keepdims=True)
-    is_peak = (band == local_max) & (band > frame_median + _PEAK_MIN_DB_ABOVE_FRAME) & (band > _SILENCE_DB)
-    frames, bins = np.nonzero(is_peak)
-    bins = bins + _LOW_BIN
-    last = spec_db.shape[0] - 1
-    at = spec_db[frames, bins]
-    bin_shift = _vertex(spec_db[frames, bins - 1], at, spec_db[frames, bins + 1])
-    frame_shift = _vertex(spec_db[np.maximum(frames - 1, 0), bins], at, spec_db[np.minimum(frames + 1, last), bins])
+    band = spec[:, _LOW_BIN:_HIGH_BIN]
+    last = spec.shape[0] - 1
+    # The neighbourhood maximum is separable: the maximum along frequency everywhere, then along time
+    # only at the few cells that are maxima of their frequency span and loud enough.
+    along_freq = maximum_filter1d(band, _PEAK_FREQ_SPAN, axis=1, mode="constant", cval=-np.inf)
+    middle = band.shape[1] // 2
+    frame_median = np.partition(band, middle, axis=1)[:, middle:middle + 1]
+    frames, bins = np.nonzero((band == along_freq) & (band > frame_median * _ABOVE_FRAME_RATIO)
+                              & (band > _SILENCE_MAGNITUDE))
+    rows = frames[:, None] + np.arange(-(_PEAK_TIME_SPAN // 2), _PEAK_TIME_SPAN // 2 + 1)
+    around = np.where((rows >= 0) & (rows <= last), along_freq[np.clip(rows, 0, last), bins[:, None]], -np.inf)
+    keep = band[frames, bins] >= around.max(axis=1)
+    frames, bins = frames[keep], bins[keep] + _LOW_BIN
+    at = _db(spec[frames, bins])
+    bin_shift = _vertex(_db(spec[frames, bins - 1]), at, _db(spec[frames, bins + 1]))
+    frame_shift = _vertex(_db(spec[np.maximum(frames - 1, 0), bins]), at, _db(spec[np.minimum(frames + 1, last), bins]))
     return Peaks(frames + frame_shift, bins + bin_shift)
 
 
@@ -143,4 +156,4 @@ def pair_peaks(peaks: Peaks) -> Fingerprint:
 
 def fingerprint(samples: np.ndarray) -> Fingerprint:
     """Fingerprint mono float32 samples at ANALYSIS_RATE."""
-    return pair_peaks(find_peaks(spectrogram_db(np.asarray(samples, dtype=np.float32))))
+    return pair_peaks(find_peaks(spectrogram(np.asarray(samples, dtype=np.float32))))
