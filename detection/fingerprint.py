@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.fft
-from scipy.ndimage import maximum_filter1d
 
 from detection.audio import ANALYSIS_RATE
 
@@ -95,6 +94,22 @@ def _vertex(before: np.ndarray, at: np.ndarray, after: np.ndarray) -> np.ndarray
     return np.clip(shift, -0.5, 0.5).astype(np.float32)
 
 
+def _running_max(values: np.ndarray, span: int) -> np.ndarray:
+    """The maximum of each row's `span` values centred on each cell (span odd), -inf past the ends.
+
+    Built by doubling (maxima of 2, 4, 8, ... cells, then two overlapping ones): a few passes of
+    np.maximum, several times faster than a sliding-window filter.
+    """
+    half = span // 2
+    padded = np.full((values.shape[0], values.shape[1] + 2 * half), -np.inf, values.dtype)
+    padded[:, half:half + values.shape[1]] = values
+    width, best = 1, padded
+    while 2 * width <= span:
+        best = np.maximum(best[:, :-width], best[:, width:])
+        width *= 2
+    return np.maximum(best[:, :values.shape[1]], best[:, span - width:span - width + values.shape[1]])
+
+
 def find_peaks(spec: np.ndarray) -> Peaks:
     """Local maxima that stand out of their frame, refined between bins and frames on a dB scale.
 
@@ -106,12 +121,15 @@ def find_peaks(spec: np.ndarray) -> Peaks:
     band = spec[:, _LOW_BIN:_HIGH_BIN]
     last = spec.shape[0] - 1
     # The neighbourhood maximum is separable: the maximum along frequency everywhere, then along time
-    # only at the few cells that are maxima of their frequency span and loud enough.
-    along_freq = maximum_filter1d(band, _PEAK_FREQ_SPAN, axis=1, mode="constant", cval=-np.inf)
+    # only at the few cells that are maxima of their frequency span, of their two neighbouring
+    # frames, and loud enough.
+    along_freq = _running_max(band, _PEAK_FREQ_SPAN)
     middle = band.shape[1] // 2
     frame_median = np.partition(band, middle, axis=1)[:, middle:middle + 1]
-    frames, bins = np.nonzero((band == along_freq) & (band > frame_median * _ABOVE_FRAME_RATIO)
-                              & (band > _SILENCE_MAGNITUDE))
+    candidate = (band == along_freq) & (band > frame_median * _ABOVE_FRAME_RATIO) & (band > _SILENCE_MAGNITUDE)
+    candidate[1:] &= band[1:] >= along_freq[:-1]
+    candidate[:-1] &= band[:-1] >= along_freq[1:]
+    frames, bins = np.nonzero(candidate)
     rows = frames[:, None] + np.arange(-(_PEAK_TIME_SPAN // 2), _PEAK_TIME_SPAN // 2 + 1)
     around = np.where((rows >= 0) & (rows <= last), along_freq[np.clip(rows, 0, last), bins[:, None]], -np.inf)
     keep = band[frames, bins] >= around.max(axis=1)
