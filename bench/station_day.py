@@ -141,17 +141,28 @@ def build_day(recordings: list[np.ndarray], catalog_ids: set[int], minutes: floa
     return out[:pos], truth
 
 
+def compress(x: np.ndarray) -> np.ndarray:
+    """A broadcast processor: fast gain riding towards a target loudness."""
+    envelope = np.sqrt(np.convolve(x ** 2, np.ones(800) / 800, mode="same")) + 1e-4
+    return x * np.clip(0.15 / envelope, 0.25, 4.0) ** 0.7
+
+
+def lowpass(x: np.ndarray, cutoff_hz: float) -> np.ndarray:
+    return sosfilt(butter(8, cutoff_hz, fs=RATE, output="sos"), x).astype(np.float32)
+
+
+def add_pink_noise(x: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
+    white = np.fft.rfft(rng.standard_normal(len(x)))
+    pink = np.fft.irfft(white / np.sqrt(np.maximum(np.arange(len(white)), 1)), n=len(x))
+    return x + (pink * rms(x) / rms(pink) / 10 ** (snr_db / 20)).astype(np.float32)
+
+
 def process(day: np.ndarray, profile: Profile, rng: np.random.Generator,
             truth: list[AiredPlay]) -> np.ndarray:
-    x = day.copy()
-    if profile.compress:  # a broadcast processor: fast gain riding towards a target loudness
-        envelope = np.sqrt(np.convolve(x ** 2, np.ones(800) / 800, mode="same")) + 1e-4
-        x = x * np.clip(0.15 / envelope, 0.25, 4.0) ** 0.7
-    x = sosfilt(butter(8, profile.lowpass_hz, fs=RATE, output="sos"), x).astype(np.float32)
+    x = compress(day) if profile.compress else day.copy()
+    x = lowpass(x, profile.lowpass_hz)
     if profile.noise_snr_db is not None:
-        white = np.fft.rfft(rng.standard_normal(len(x)))
-        pink = np.fft.irfft(white / np.sqrt(np.maximum(np.arange(len(white)), 1)), n=len(x))
-        x += (pink * rms(x) / rms(pink) / 10 ** (profile.noise_snr_db / 20)).astype(np.float32)
+        x = add_pink_noise(x, profile.noise_snr_db, rng)
     for _ in range(int(profile.dropouts_per_hour * len(x) / RATE / 3600)):
         at = int(rng.uniform(0, len(x) - 3 * RATE))
         length = int(rng.uniform(1, 2) * RATE)
