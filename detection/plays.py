@@ -7,7 +7,7 @@ the stream.  Within a session, a window heard before (redelivered after a restar
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 
 #: How many windows back the hints reach (4 s apart: the length of a long talk-over intro).
@@ -149,6 +149,11 @@ def _window_hints(entry: list | None) -> list:
     return entry or []
 
 
+def _same_stretch(hint: list, result: WindowResult) -> bool:
+    overlap = min(hint[3], result.last_hit_at) - max(hint[2], result.first_hit_at)
+    return overlap >= 0.5 * (result.last_hit_at - result.first_hit_at)
+
+
 def _agreeing_hint(hints: list, airing: Airing, params: PlayParams) -> list | None:
     return next((hint for hint in hints if hint[0] == airing.track_id
                  and abs(hint[1] - airing.alignment_at) <= params.align_tolerance_s), None)
@@ -192,6 +197,13 @@ def advance(state: StationState, result: WindowResult, params: PlayParams = Play
     if result.track_id is not None:
         if state.current and state.current.agrees(result, params.align_tolerance_s):
             state.current.extend(result)
+            state.candidate = None
+        elif state.current and result.track_id == state.current.track_id and (
+                heard := _agreeing_hint(result.hints, state.current, params)) and _same_stretch(heard, result):
+            # The open airing's track matched at another alignment over the same stretch of audio: a
+            # passage the recording repeats (a chorus, a loop), not a new airing.  (A new airing of
+            # the same track follows the old one in the window instead of overlapping it.)
+            state.current.extend(replace(result, first_hit_at=heard[2], last_hit_at=heard[3]))
             state.candidate = None
         elif state.candidate and state.candidate.agrees(result, params.align_tolerance_s):
             state.candidate.extend(result)

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from detection.plays import PlayParams, StationState, WindowResult, advance
 
 
@@ -106,3 +108,13 @@ def test_a_faint_hint_behind_a_stronger_one_still_dates_the_start():
 def test_state_saved_with_one_hint_a_window_still_loads():
     state = StationState.from_dict({"hints": [None, [1, -1.0, 1.2, 7.9]], "session": "s"})
     assert state.hints == [[], [[1, -1.0, 1.2, 7.9]]]
+
+
+def test_a_repeated_passage_matching_elsewhere_in_the_track_does_not_split_the_play():
+    # Windows at 12 and 16 s hear a chorus that also occurs 50 s later in the recording; they match
+    # there a little better, but still hear the airing's own alignment as a hint.
+    def chorus(start):
+        return replace(hit(start, 1, start + 50), hints=[[1, 0.0, start, start + 8]])
+    plays, _ = feed([hit(0, 1, 0), hit(4, 1, 4), hit(8, 1, 8), chorus(12), chorus(16), hit(20, 1, 20),
+                     hit(24, 1, 24), nothing(28, final=True)])
+    assert [(p.track_id, p.start_at, p.end_at) for p in plays] == [(1, 0, 32)]
