@@ -44,8 +44,8 @@ ANCHOR_CELLS_PER_OCTAVE = 32
 # The invariant terms are cut as finely as refined peaks stay put under noise and coding: finer cells
 # make rarer hashes (fewer chance hits to vote through), coarser ones survive more distortion.
 _RATIO_CELLS_PER_OCTAVE = 64
-_PRODUCT_CELLS_PER_OCTAVE = 64
-_RATIO_BITS, _PRODUCT_BITS = 8, 10
+_PRODUCT_CELLS_PER_OCTAVE = 32
+_RATIO_BITS, _PRODUCT_BITS = 8, 9
 _MIN_PRODUCT = _TARGET_MIN_FRAMES * _LOW_BIN
 #: anchor cell (8 bits) | frequency ratio (8 bits) | time x frequency product (10 bits)
 HASH_BITS = 8 + _RATIO_BITS + _PRODUCT_BITS

@@ -26,7 +26,7 @@ _INLIER_FRAMES = 1.5
 _BUCKET_BIAS = 1 << 20
 _KEY_SHIFTS = 2 * MAX_SHIFT + 3  # room for a neighbour on either side, so a fit never reaches another track
 #: How many vote cells (each away from those fitted before) are fitted with a line.
-_CANDIDATES = 6
+_CANDIDATES = 4
 _BUCKETS = (1 << 22) - 1
 
 

@@ -53,7 +53,7 @@ def talk_over(track, gain):
 
 
 def test_a_talk_over_intro_too_loud_to_match_still_dates_the_start_of_the_play(catalog_songs, catalog_index):
-    intro = talk_over(catalog_songs[2], 1.4)  # the DJ talks 3 dB over the first 10 s of the song
+    intro = talk_over(catalog_songs[2], 2.0)  # the DJ talks 6 dB over the first 10 s of the song
     # The last 8 s of the talk-over do not match on their own (the play would start 6 s late)...
     assert match(catalog_index, fingerprint(resample(intro[2 * RATE:], RATE))) is None
     broadcast = np.concatenate([silence(6), intro, catalog_songs[2][10 * RATE:40 * RATE], silence(3)])
