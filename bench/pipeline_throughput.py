@@ -3,7 +3,7 @@
     .venv/bin/python bench/pipeline_throughput.py [--tracks 1000] [--minutes 20]
 
 Prints: catalog ingest speed (decode + fingerprint of FLAC files, times real time per core), index size
-(bytes per catalog minute, as stored and in memory), aired seconds per CPU second of
+(bytes per catalog minute, as stored and in memory) and build time, aired seconds per CPU second of
 fingerprint+match+play on a broadcast, the plays found against the truth, and peak memory.
 The synthetic catalog's fingerprints are cached in .cache/bench so that a second run starts at once.
 """
@@ -88,13 +88,15 @@ def main() -> None:
     args = parser.parse_args()
 
     fps, spent = catalog_fingerprints(args.tracks)
+    started = time.process_time()
     index = Index(list(range(1, args.tracks + 1)), fps)
+    built = time.process_time() - started
     entries = sum(len(f) for f in fps)
     catalog_minutes = args.tracks * TRACK_SECONDS / 60
     print(f"catalog: {args.tracks} tracks x {TRACK_SECONDS:.0f} s, {entries} hashes"
           + (f" (fingerprinted at {args.tracks * TRACK_SECONDS / spent:.0f}x real time)" if spent else " (cached)"))
     print(f"index size: {index.nbytes / catalog_minutes / 1000:.1f} kB per catalog minute in memory, "
-          f"{entries * 8 / catalog_minutes / 1000:.1f} kB stored in PostgreSQL")
+          f"{entries * 8 / catalog_minutes / 1000:.1f} kB stored in PostgreSQL; built in {built:.2f} CPU s")
     print(f"catalog ingest (decode FLAC + fingerprint): {ingest_speed():.0f}x real time per core")
 
     samples, truth = broadcast(args.tracks, args.minutes)

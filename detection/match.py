@@ -23,11 +23,13 @@ _SHIFTS = np.arange(-MAX_SHIFT, MAX_SHIFT + 1)
 _BUCKET_FRAMES = 4
 #: Hits within this many frames of the fitted line count.
 _INLIER_FRAMES = 1.5
-_BUCKET_BIAS = 1 << 20
+#: A vote cell's key: (track slot * _KEY_SHIFTS + shift index) above _BUCKET_BITS of offset bucket.
+_BUCKET_BITS = 22
+_BUCKET_MASK = (1 << _BUCKET_BITS) - 1
+_BUCKET_BIAS = 1 << (_BUCKET_BITS - 2)
 _KEY_SHIFTS = 2 * MAX_SHIFT + 3  # room for a neighbour on either side, so a fit never reaches another track
 #: How many vote cells (each away from those fitted before) are fitted with a line.
 _CANDIDATES = 4
-_BUCKETS = (1 << 22) - 1
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ def _hits(index: Index, query: Fingerprint) -> _Hits:
     middle = (query.frames[0] + query.frames[-1]) / 2
     offsets = track_frames - _SPEEDS[shift_index] * (query_frames - middle)
     buckets = np.floor(offsets / _BUCKET_FRAMES).astype(np.int64) + _BUCKET_BIAS
-    keys = ((postings.track_slots.astype(np.int64) * _KEY_SHIFTS + shift_index + 1) << 22) + buckets
+    keys = ((postings.track_slots.astype(np.int64) * _KEY_SHIFTS + shift_index + 1) << _BUCKET_BITS) + buckets
     order = np.argsort(keys)
     return _Hits(query_frames[order], track_frames[order], keys[order], middle)
 
@@ -114,6 +116,10 @@ def _speed(shift: float) -> float:
 
 
 _SPEEDS = np.array([_speed(shift) for shift in _SHIFTS])
+
+
+def _slot_of(cells: np.ndarray | int) -> np.ndarray | int:
+    return (cells >> _BUCKET_BITS) // _KEY_SHIFTS
 
 
 def _fullest_cells(sorted_keys: np.ndarray) -> np.ndarray:
@@ -139,11 +145,11 @@ def _fit(hits: _Hits, cell: int) -> _Line:
     """The line through the hits in and around one vote cell."""
     # The cells of one slot and shift are contiguous in key order, so the 3 x 3 cells around this
     # one are three runs of the sorted hits.
-    lows = cell + (np.array([-1, 0, 1]) << 22) - 1
+    lows = cell + (np.array([-1, 0, 1]) << _BUCKET_BITS) - 1
     starts, ends = np.searchsorted(hits.keys, lows), np.searchsorted(hits.keys, lows + 2, side="right")
     near = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)])
     x, y = hits.query_frames[near], hits.track_frames[near]
-    shift = (cell >> 22) % _KEY_SHIFTS - MAX_SHIFT - 1
+    shift = (cell >> _BUCKET_BITS) % _KEY_SHIFTS - MAX_SHIFT - 1
     slope = float(_speed(shift))
     # The hits' frequencies put the speed within a cell and a half of the hypothesis: a steeper or
     # flatter line is chance hits lining up.
@@ -155,8 +161,7 @@ def _fit(hits: _Hits, cell: int) -> _Line:
             slope = float(np.clip(np.polyfit(x[on_line], y[on_line], 1)[0], slowest, fastest))
             intercept = float(np.median(y[on_line] - slope * x[on_line]))
         on_line = np.abs(y - slope * x - intercept) <= _INLIER_FRAMES
-    slot = int(cell >> 22) // _KEY_SHIFTS
-    return _Line(slot, float(slope), float(intercept), x[on_line])
+    return _Line(int(_slot_of(cell)), float(slope), float(intercept), x[on_line])
 
 
 def _lines(hits: _Hits, cells: np.ndarray, count: int) -> list[_Line]:
@@ -166,8 +171,8 @@ def _lines(hits: _Hits, cells: np.ndarray, count: int) -> list[_Line]:
     for cell in cells:
         if len(fitted) == count:
             break
-        if any(abs((cell >> 22) - (done >> 22)) <= 1 and abs((cell & _BUCKETS) - (done & _BUCKETS)) <= 1
-               for done in fitted):
+        if any(abs((cell >> _BUCKET_BITS) - (done >> _BUCKET_BITS)) <= 1
+               and abs((cell & _BUCKET_MASK) - (done & _BUCKET_MASK)) <= 1 for done in fitted):
             continue  # within a fit already made
         fitted.append(int(cell))
         line = _fit(hits, int(cell))
@@ -191,7 +196,7 @@ def judge(index: Index, query: Fingerprint, params: MatchParams = MatchParams())
     best = lines[0]
     others = [line.score for line in lines if line.slot != best.slot]
     if not others:  # the fits all went to the winner's track: the best other track still sets the bar
-        elsewhere = cells[(cells >> 22) // _KEY_SHIFTS != best.slot]
+        elsewhere = cells[_slot_of(cells) != best.slot]
         others = [_fit(hits, int(elsewhere[0])).score] if len(elsewhere) else []
     runner_up = max(others, default=0)
     spread = float(np.ptp(best.hits)) * FRAME_SECONDS >= params.min_span_s
