@@ -82,13 +82,20 @@ class Airing:
     speed: float = 1.0  # the mean of the windows' estimates
     titles: dict[str, int] = field(default_factory=dict)  # station-reported title -> windows
 
+    def alignment_of(self, result: WindowResult) -> float:
+        # At the airing's speed, which its windows refine: a window's own estimate, taken back to the
+        # track's first second, can stray by a second from an offset a minute into the track.
+        return result.start_at - result.track_offset_s / self.speed
+
     def agrees(self, result: WindowResult, tolerance_s: float) -> bool:
-        return result.track_id == self.track_id and abs(_alignment(result) - self.alignment_at) <= tolerance_s
+        return result.track_id == self.track_id and abs(self.alignment_of(result) - self.alignment_at) <= tolerance_s
 
     def extend(self, result: WindowResult) -> None:
         self.first_at = min(self.first_at, result.first_hit_at)
         self.last_at = max(self.last_at, result.last_hit_at)
         self.speed += (result.speed - self.speed) / (self.windows + 1)
+        # Anchored on the latest window, so a small error in the speed never adds up over a long song.
+        self.alignment_at = self.alignment_of(result)
         self.windows += 1
         self.confidence = max(self.confidence, result.confidence)
         self.heard_title(result.icy_title)
@@ -203,7 +210,8 @@ def advance(state: StationState, result: WindowResult, params: PlayParams = Play
             # The open airing's track matched at another alignment over the same stretch of audio: a
             # passage the recording repeats (a chorus, a loop), not a new airing.  (A new airing of
             # the same track follows the old one in the window instead of overlapping it.)
-            state.current.extend(replace(result, first_hit_at=heard[2], last_hit_at=heard[3]))
+            where = (result.start_at - state.current.alignment_at) * state.current.speed
+            state.current.extend(replace(result, track_offset_s=where, first_hit_at=heard[2], last_hit_at=heard[3]))
             state.candidate = None
         elif state.candidate and state.candidate.agrees(result, params.align_tolerance_s):
             state.candidate.extend(result)

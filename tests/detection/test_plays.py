@@ -118,3 +118,13 @@ def test_a_repeated_passage_matching_elsewhere_in_the_track_does_not_split_the_p
     plays, _ = feed([hit(0, 1, 0), hit(4, 1, 4), hit(8, 1, 8), chorus(12), chorus(16), hit(20, 1, 20),
                      hit(24, 1, 24), nothing(28, final=True)])
     assert [(p.track_id, p.start_at, p.end_at) for p in plays] == [(1, 0, 32)]
+
+
+def test_a_first_window_with_a_rough_speed_estimate_does_not_split_a_play_late_in_a_song():
+    # Two minutes into a song played 2% slow; the first window put the speed at 0.99, which taken
+    # back to the track's first second misplaces the airing by 1.2 s.
+    def slow(start, estimate=0.98):
+        return replace(hit(start, 1, round(start * 0.98, 3)), speed=estimate)
+    plays, _ = feed([slow(120, 0.99)] + [slow(124 + 4 * i) for i in range(8)] + [nothing(156, final=True)])
+    assert [(p.track_id, p.start_at, p.end_at) for p in plays] == [(1, 120, 160)]
+    assert abs(plays[0].speed - 0.98) < 0.002
