@@ -18,6 +18,9 @@ from detection.index import Index, Postings
 
 #: Anchor shifts tried: ±3 cells of 2.2% cover speed changes of about ±6%.
 MAX_SHIFT = 3
+#: A line steeper or flatter than this is no station's playout (they change speed by a few percent)
+#: but another song with a similar pattern of notes at another tempo.
+MAX_SPEED_CHANGE = 0.06
 _SHIFTS = np.arange(-MAX_SHIFT, MAX_SHIFT + 1)
 #: Offsets vote in buckets this many frames wide: a hit's speed is known to a cell, its offset to a few frames.
 _BUCKET_FRAMES = 4
@@ -191,9 +194,10 @@ def judge(index: Index, query: Fingerprint, params: MatchParams = MatchParams())
     # fullest cells; fitting a handful of them finds them without smoothing every cell.
     cells = _fullest_cells(hits.keys)
     lines = _lines(hits, cells, _CANDIDATES)
-    if not lines:
+    plausible = [line for line in lines if abs(line.speed - 1) <= MAX_SPEED_CHANGE]
+    if not plausible:
         return Verdict()
-    best = lines[0]
+    best = plausible[0]
     others = [line.score for line in lines if line.slot != best.slot]
     if not others:  # the fits all went to the winner's track: the best other track still sets the bar
         elsewhere = cells[_slot_of(cells) != best.slot]
@@ -201,7 +205,7 @@ def judge(index: Index, query: Fingerprint, params: MatchParams = MatchParams())
     runner_up = max(others, default=0)
     spread = float(np.ptp(best.hits)) * FRAME_SECONDS >= params.min_span_s
     is_match = best.score >= params.min_score and best.score >= params.min_margin * runner_up and spread
-    hints = tuple(_describe(index, line, 0.0) for line in lines[1 if is_match else 0:]
+    hints = tuple(_describe(index, line, 0.0) for line in plausible[1 if is_match else 0:]
                   if line.score >= params.hint_score)[:params.max_hints]
     if not is_match:
         return Verdict(hints=hints)

@@ -73,3 +73,11 @@ def test_unregistered_songs_at_any_speed_do_not_match(catalog_index):
     for seed, speed in ((500, 1.0), (501, 0.96), (502, 1.04), (503, 0.98)):
         aired = resample(song(seed, 10, RATE), RATE, int(RATE / speed))[:8 * RATE]
         assert match(catalog_index, query(aired)) is None
+
+
+@pytest.mark.parametrize("speed", [1.07, 1.08])
+def test_a_song_played_faster_than_any_station_plays_does_not_match(catalog_songs, catalog_index, speed):
+    # No playout changes speed by 7%; a line that steep is another song with a similar pattern of
+    # notes at another tempo (an unregistered song matched a catalog song so at 1.07).
+    aired = resample(catalog_songs[6][30 * RATE:40 * RATE], RATE, int(RATE / speed))[:8 * RATE]
+    assert match(catalog_index, query(aired)) is None
