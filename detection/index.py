@@ -19,7 +19,7 @@ from detection.fingerprint import HASH_BITS, Fingerprint
 #: A hash shared by this many times more entries than the catalog's hashes are on average says
 #: little about which track is playing (a common interval on a common beat), while its entries
 #: would make most of the votes to count: lookups skip it.
-_CROWDED_FACTOR = 4
+_CROWDED_FACTOR = 3
 _MIN_CROWDED = 16
 _LOW_BITS = 8
 _GROUPS = 1 << (HASH_BITS - _LOW_BITS)
