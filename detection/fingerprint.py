@@ -41,13 +41,14 @@ _TARGET_MAX_OCTAVES = 1.5  # how far above or below its anchor a target may lie
 
 #: Anchor cells per octave: one cell is a speed step of 2.2%.
 ANCHOR_CELLS_PER_OCTAVE = 32
-# The invariant terms are cut as finely as refined peaks stay put under noise and coding: finer cells
-# make rarer hashes (fewer chance hits to vote through), coarser ones survive more distortion.
+# The invariant terms are cut as finely as refined peaks stay put: finer cells make rarer hashes
+# (fewer chance hits to vote through), coarser ones survive more distortion.  Under a speed change a
+# peak's time moves by about a tenth of a frame but its frequency by far less, so time is cut coarser.
 _RATIO_CELLS_PER_OCTAVE = 64
 _PRODUCT_CELLS_PER_OCTAVE = 32
 _RATIO_BITS, _PRODUCT_BITS = 8, 9
 _MIN_PRODUCT = _TARGET_MIN_FRAMES * _LOW_BIN
-#: anchor cell (8 bits) | frequency ratio (8 bits) | time x frequency product (10 bits)
+#: anchor cell (8 bits) | frequency ratio (8 bits) | time x frequency product (9 bits)
 HASH_BITS = 8 + _RATIO_BITS + _PRODUCT_BITS
 #: Adding this to a hash moves its anchor one cell up: the query side of a speed hypothesis.
 ANCHOR_STEP = 1 << (_RATIO_BITS + _PRODUCT_BITS)

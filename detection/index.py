@@ -1,8 +1,8 @@
 """An in-memory inverted index from hash to (track, frame), built from per-track fingerprints.
 
 Five bytes an entry, sorted by hash and searched with numpy:
-- the hashes' top bits are implicit: a table of where each of the 262,144 groups starts (1 MB
-  whatever the catalog, about 0.5 kB per catalog minute at 1,000 two-minute tracks);
+- the hashes' top 17 bits are implicit: a table of where each of the 131,072 groups starts (512 kB
+  whatever the catalog, about 0.26 kB per catalog minute at 1,000 two-minute tracks);
 - each entry keeps the hash's low 8 bits;
 - and one 32-bit location, the track's slot and the anchor's frame packed together (64-bit when a
   catalog is too large for that, so nothing is ever truncated).
