@@ -100,8 +100,7 @@ def _hits(index: Index, query: Fingerprint) -> _Hits:
     shifted = anchors[None, :] - _SHIFTS[:, None]
     usable = (shifted >= 0) & (shifted < ANCHOR_CELLS)
     shift_of_row, hash_of_row = np.nonzero(usable)
-    lookup = (query.hashes[hash_of_row].astype(np.int64) - _SHIFTS[shift_of_row] * ANCHOR_STEP)
-    postings: Postings = index.lookup(lookup.astype(np.uint32))
+    postings: Postings = index.lookup(query.hashes[hash_of_row].astype(np.int64) - _SHIFTS[shift_of_row] * ANCHOR_STEP)
     shift_index = shift_of_row[postings.query_rows]
     query_frames = query.frames[hash_of_row[postings.query_rows]].astype(np.float64)
     track_frames = postings.track_frames.astype(np.float64)
@@ -123,6 +122,10 @@ _SPEEDS = np.array([_speed(shift) for shift in _SHIFTS])
 
 def _slot_of(cells: np.ndarray | int) -> np.ndarray | int:
     return (cells >> _BUCKET_BITS) // _KEY_SHIFTS
+
+
+def _shift_of(cell: int) -> int:
+    return (cell >> _BUCKET_BITS) % _KEY_SHIFTS - MAX_SHIFT - 1
 
 
 def _fullest_cells(sorted_keys: np.ndarray) -> np.ndarray:
@@ -152,8 +155,8 @@ def _fit(hits: _Hits, cell: int) -> _Line:
     starts, ends = np.searchsorted(hits.keys, lows), np.searchsorted(hits.keys, lows + 2, side="right")
     near = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)])
     x, y = hits.query_frames[near], hits.track_frames[near]
-    shift = (cell >> _BUCKET_BITS) % _KEY_SHIFTS - MAX_SHIFT - 1
-    slope = float(_speed(shift))
+    shift = _shift_of(cell)
+    slope = _speed(shift)
     # The hits' frequencies put the speed within a cell and a half of the hypothesis: a steeper or
     # flatter line is chance hits lining up.
     slowest, fastest = _speed(shift - 1.5), _speed(shift + 1.5)

@@ -11,7 +11,7 @@ import numpy as np
 from detection.fingerprint import fingerprint
 from detection.index import Index
 from detection.match import MatchParams, judge
-from detection.plays import Play, PlayParams, StationState, WindowResult, advance
+from detection.plays import Play, PlayParams, StationState, WindowResult, advance, alignment
 from detection.windows import Chunk, Window, Windower
 
 
@@ -42,7 +42,7 @@ def analyse(index: Index, window: Window, params: MatchParams = MatchParams()) -
         fields.update(track_id=found.track_id, track_offset_s=found.track_offset_s, speed=found.speed, score=found.score,
                       confidence=found.confidence, first_hit_at=window.start_at + found.first_hit_s,
                       last_hit_at=window.start_at + found.last_hit_s)
-    fields["hints"] = [[hint.track_id, window.start_at - hint.track_offset_s / hint.speed,
+    fields["hints"] = [[hint.track_id, alignment(window.start_at, hint.track_offset_s, hint.speed),
                         window.start_at + hint.first_hit_s, window.start_at + hint.last_hit_s]
                        for hint in verdict.hints]
     return WindowResult(**fields)

@@ -85,7 +85,7 @@ class Airing:
     def alignment_of(self, result: WindowResult) -> float:
         # At the airing's speed, which its windows refine: a window's own estimate, taken back to the
         # track's first second, can stray by a second from an offset a minute into the track.
-        return result.start_at - result.track_offset_s / self.speed
+        return alignment(result.start_at, result.track_offset_s, self.speed)
 
     def agrees(self, result: WindowResult, tolerance_s: float) -> bool:
         return result.track_id == self.track_id and abs(self.alignment_of(result) - self.alignment_at) <= tolerance_s
@@ -118,8 +118,10 @@ class Airing:
         )
 
 
-def _alignment(result: WindowResult) -> float:
-    return result.start_at - result.track_offset_s / result.speed
+def alignment(start_at: float, track_offset_s: float, speed: float) -> float:
+    """The station time at which the track's first second would have aired, from a window that
+    started `track_offset_s` into the track and plays it `speed` times as fast."""
+    return start_at - track_offset_s / speed
 
 
 @dataclass
@@ -220,7 +222,7 @@ def advance(state: StationState, result: WindowResult, params: PlayParams = Play
         else:
             state.candidate = Airing(
                 track_id=result.track_id,
-                alignment_at=_alignment(result),
+                alignment_at=alignment(result.start_at, result.track_offset_s, result.speed),
                 first_at=result.first_hit_at,
                 last_at=result.last_hit_at,
                 confidence=result.confidence,
