@@ -95,7 +95,8 @@ def main() -> None:
     catalog_minutes = args.tracks * TRACK_SECONDS / 60
     print(f"catalog: {args.tracks} tracks x {TRACK_SECONDS:.0f} s, {entries} hashes"
           + (f" (fingerprinted at {args.tracks * TRACK_SECONDS / spent:.0f}x real time)" if spent else " (cached)"))
-    print(f"index size: {index.nbytes / catalog_minutes / 1000:.1f} kB per catalog minute in memory, "
+    print(f"index size: {index.nbytes / catalog_minutes / 1000:.1f} kB per catalog minute in memory "
+          f"({index.dropped / entries:.0%} of the hashes too common to keep), "
           f"{entries * 8 / catalog_minutes / 1000:.1f} kB stored in PostgreSQL; built in {built:.2f} CPU s")
     print(f"catalog ingest (decode FLAC + fingerprint): {ingest_speed():.0f}x real time per core")
 

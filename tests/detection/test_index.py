@@ -31,6 +31,24 @@ def test_large_catalogs_keep_every_location_bit():
     assert found.track_slots.tolist() == [1999] and found.track_frames.tolist() == [(1 << 22) - 1]
 
 
+def test_catalogs_past_32_bits_of_frames_keep_every_location_bit():
+    frames = np.array([0, (1 << 31) - 1], np.int32)  # three tracks of 2**31 frames: 33 bits in all
+    index = Index([7, 8, 9], [Fingerprint(np.array([h, h + 1], np.uint32), frames) for h in (10, 20, 30)])
+    found = index.lookup(np.array([21, 30], np.uint32))
+    assert sorted(zip(found.track_slots.tolist(), found.track_frames.tolist())) == [(1, (1 << 31) - 1), (2, 0)]
+
+
+def test_hashes_too_common_to_tell_tracks_apart_are_left_out_at_four_bytes_an_entry():
+    rng = np.random.default_rng(5)
+    tracks = [Fingerprint(np.concatenate([[77] * 40, rng.integers(1000, 1 << HASH_BITS, 400)]).astype(np.uint32),
+                          np.arange(440, dtype=np.int32)) for _ in range(100)]
+    index = Index(list(range(100)), tracks)
+    assert len(index.lookup(np.array([77], np.uint32)).track_slots) == 0  # 4,000 entries against ~1 a hash
+    assert index.lookup(tracks[3].hashes[-1:]).track_slots.tolist() == [3]
+    assert index.dropped == 4000
+    assert index.nbytes <= 4 * 40_000 + 64_000  # entries, and a group table sized to the catalog
+
+
 def test_an_empty_catalog_finds_nothing():
     index = Index([], [])
     assert len(index.lookup(np.array([1, 2], np.uint32)).track_slots) == 0
