@@ -5,16 +5,18 @@ import faust
 
 from agents.dead_letters import dead_letter
 from airspin.runtime import Runtime
-from detection.pipeline import analyse
+from detection.pipeline import Recall, analyse
 from detection.windows import Windower
 from topics import Topics
 from topics.records import AudioChunk, WindowMatch
 
 
 def register(app: faust.App, topics: Topics, runtime: Runtime) -> None:
-    # Per-station window buffers live in memory: after a rebalance a station simply starts a fresh
-    # window, while its play state survives in the changelog-backed table of the play agent.
+    # Per-station window buffers and recall live in memory: after a rebalance a station simply starts
+    # a fresh window (and dates its next edges from hints alone), while its play state survives in the
+    # changelog-backed table of the play agent.
     windowers: dict[str, Windower] = {}
+    recalls: dict[str, Recall] = {}
 
     @app.agent(topics.audio_chunks, concurrency=1)
     async def fingerprint_chunks(stream):
@@ -25,7 +27,7 @@ def register(app: faust.App, topics: Topics, runtime: Runtime) -> None:
                 windower = windowers.setdefault(chunk.station_id, Windower())
                 counters = runtime.stats.station(chunk.station_id)
                 for window in windower.push(chunk):
-                    result = analyse(index, window)
+                    result = analyse(index, window, recall=recalls.setdefault(chunk.station_id, Recall()))
                     await topics.window_matches.send(
                         key=chunk.station_id.encode(),
                         value=WindowMatch(chunk.station_id, result).to_bytes(),

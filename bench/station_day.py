@@ -115,7 +115,8 @@ def build_day(recordings: list[np.ndarray], catalog_ids: set[int], minutes: floa
                     conditions.add("speed")
             if rng.random() < 0.3:  # the DJ talks over the intro
                 words = talk(rng, float(rng.uniform(4, 10)))[:len(piece)]
-                piece[:len(words)] += words * rms(piece) / rms(words)
+                # at 0 dB against the music it covers: a quiet intro is talked over quietly too
+                piece[:len(words)] += words * rms(piece[:len(words)]) / rms(words)
                 conditions.add("talk-over")
             fade = int(rng.uniform(2, 4) * RATE) if rng.random() < 0.4 else 0
             start = max(0, pos - fade)  # crossfade into what was playing

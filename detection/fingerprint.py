@@ -36,6 +36,13 @@ _PEAK_FREQ_SPAN, _PEAK_TIME_SPAN = 31, 17  # neighbourhood in which a peak must 
 _ABOVE_FRAME_RATIO = np.float32(10 ** (6.0 / 20))  # a peak must stand 6 dB out of its frame's median
 _SILENCE_MAGNITUDE = np.float32(10 ** (-70.0 / 20))  # quieter than -70 dBFS-ish carries no peaks
 _FANOUT = 5  # targets paired with each anchor
+#: A dense fingerprint (for reading a line already known through talk or noise, see
+#: detection.match.echo) picks peaks in neighbourhoods half the size and pairs each anchor with 12
+#: targets, so the catalog's pairs are still among its own when louder sounds crowd the music (about
+#: three times the hashes; a quarter-size neighbourhood and 15 targets read a little more under talk,
+#: at twice the cost again).
+_DENSE_PEAK_SPANS = (21, 11)
+_DENSE_FANOUT = 12
 _TARGET_MIN_FRAMES, _TARGET_MAX_FRAMES = 3.0, 63.0  # closer pairs time too coarsely to hash
 _TARGET_MAX_OCTAVES = 1.5  # how far above or below its anchor a target may lie
 
@@ -111,7 +118,7 @@ def _running_max(values: np.ndarray, span: int) -> np.ndarray:
     return np.maximum(best[:, :values.shape[1]], best[:, span - width:span - width + values.shape[1]])
 
 
-def find_peaks(spec: np.ndarray) -> Peaks:
+def find_peaks(spec: np.ndarray, freq_span: int = _PEAK_FREQ_SPAN, time_span: int = _PEAK_TIME_SPAN) -> Peaks:
     """Local maxima that stand out of their frame, refined between bins and frames on a dB scale.
 
     Picking works on magnitudes (dB order is the same), so only the peaks' neighbours are ever taken
@@ -124,14 +131,14 @@ def find_peaks(spec: np.ndarray) -> Peaks:
     # The neighbourhood maximum is separable: the maximum along frequency everywhere, then along time
     # only at the few cells that are maxima of their frequency span, of their two neighbouring
     # frames, and loud enough.
-    along_freq = _running_max(band, _PEAK_FREQ_SPAN)
+    along_freq = _running_max(band, freq_span)
     middle = band.shape[1] // 2
     frame_median = np.partition(band, middle, axis=1)[:, middle:middle + 1]
     candidate = (band == along_freq) & (band > frame_median * _ABOVE_FRAME_RATIO) & (band > _SILENCE_MAGNITUDE)
     candidate[1:] &= band[1:] >= along_freq[:-1]
     candidate[:-1] &= band[:-1] >= along_freq[1:]
     frames, bins = np.nonzero(candidate)
-    rows = frames[:, None] + np.arange(-(_PEAK_TIME_SPAN // 2), _PEAK_TIME_SPAN // 2 + 1)
+    rows = frames[:, None] + np.arange(-(time_span // 2), time_span // 2 + 1)
     around = np.where((rows >= 0) & (rows <= last), along_freq[np.clip(rows, 0, last), bins[:, None]], -np.inf)
     keep = band[frames, bins] >= around.max(axis=1)
     frames, bins = frames[keep], bins[keep] + _LOW_BIN
@@ -146,14 +153,14 @@ def _cell(octaves: np.ndarray, per_octave: int, cells: int) -> np.ndarray:
     return np.clip(np.floor(octaves * per_octave), 0, cells - 1).astype(np.uint32)
 
 
-def pair_peaks(peaks: Peaks) -> Fingerprint:
+def pair_peaks(peaks: Peaks, fanout: int = _FANOUT) -> Fingerprint:
     """Pair each anchor with the next peaks in its target zone and pack each pair into HASH_BITS."""
     n = len(peaks.frames)
     if n < 2:
         return Fingerprint(np.zeros(0, np.uint32), np.zeros(0, np.int32))
     order = np.argsort(peaks.frames, kind="stable")
     frames, log_freq = peaks.frames[order], np.log2(peaks.bins[order])
-    lookahead = min(8 * _FANOUT, n - 1)
+    lookahead = min(8 * fanout, n - 1)
     anchor = np.arange(n)[:, None]
     target = anchor + np.arange(1, lookahead + 1)[None, :]
     in_range = target < n
@@ -162,7 +169,7 @@ def pair_peaks(peaks: Peaks) -> Fingerprint:
     ratio = log_freq[target] - log_freq[anchor]
     valid = (in_range & (dt >= _TARGET_MIN_FRAMES) & (dt <= _TARGET_MAX_FRAMES)
              & (np.abs(ratio) < _TARGET_MAX_OCTAVES))
-    valid &= np.cumsum(valid, axis=1) <= _FANOUT  # the first _FANOUT valid targets of each anchor
+    valid &= np.cumsum(valid, axis=1) <= fanout  # the first `fanout` valid targets of each anchor
     a_idx, t_pos = np.nonzero(valid)
     anchor_log = log_freq[a_idx]
     anchor_cell = _cell(anchor_log - np.log2(_LOW_BIN), ANCHOR_CELLS_PER_OCTAVE, ANCHOR_CELLS)
@@ -173,6 +180,9 @@ def pair_peaks(peaks: Peaks) -> Fingerprint:
     return Fingerprint(hashes, np.round(frames[a_idx]).astype(np.int32))
 
 
-def fingerprint(samples: np.ndarray) -> Fingerprint:
-    """Fingerprint mono float32 samples at ANALYSIS_RATE."""
-    return pair_peaks(find_peaks(spectrogram(np.asarray(samples, dtype=np.float32))))
+def fingerprint(samples: np.ndarray, dense: bool = False) -> Fingerprint:
+    """Fingerprint mono float32 samples at ANALYSIS_RATE (dense: see _DENSE_PEAK_SPANS)."""
+    spec = spectrogram(np.asarray(samples, dtype=np.float32))
+    if dense:
+        return pair_peaks(find_peaks(spec, *_DENSE_PEAK_SPANS), _DENSE_FANOUT)
+    return pair_peaks(find_peaks(spec))

@@ -4,7 +4,7 @@ Four bytes an entry, sorted by hash and searched with numpy:
 - an entry's location is its frame counted as if the catalog were one recording, track after track
   (about 22 bits for a thousand two-minute tracks); the track is found from where each one starts;
 - the hash's low bits fill the rest of the 32, and its high bits are implicit: a table of where each
-  group of hashes starts, sized to the catalog at about 32 entries a group (1 MB, or 0.5 kB per
+  group of hashes starts, sized to the catalog at 32 to 64 entries a group (512 kB, or 0.26 kB per
   catalog minute, at a thousand two-minute tracks);
 - entries are 64-bit in a catalog too large for that (some 38,000 hours), so nothing is truncated.
 Hashes too common to say which track is playing are not kept at all (see _CROWDED_FACTOR).
@@ -39,6 +39,7 @@ class Index:
     def __init__(self, track_ids: list[int], fingerprints: list[Fingerprint]):
         self.track_ids = np.asarray(track_ids, dtype=np.int64)
         lengths = np.array([int(fp.frames.max()) + 1 if len(fp) else 0 for fp in fingerprints], dtype=np.int64)
+        self.track_frames = lengths  # how many frames each track's fingerprint spans
         self._track_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
         self._location_bits = max(1, int(lengths.sum()).bit_length())
         width = 32 if self._location_bits <= 32 else 64

@@ -8,6 +8,7 @@ the score, its slope the speed, and its intercept where in the track the window 
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,8 @@ _BUCKET_BIAS = 1 << (_BUCKET_BITS - 2)
 _KEY_SHIFTS = 2 * MAX_SHIFT + 3  # room for a neighbour on either side, so a fit never reaches another track
 #: How many vote cells (each away from those fitted before) are fitted with a line.
 _CANDIDATES = 4
+#: How many cells, the fullest along the offset axis, are ranked by their whole neighbourhood.
+_SHORTLIST = 64
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,12 @@ class MatchParams:
     hint_score: int = 5
     #: At most this many hints a window.
     max_hints: int = 3
+    #: Hashes on a line already known (the track, offset and speed an airing is at) that show it is
+    #: still, or already, heard: at least this many, and more than chance would put there but once
+    #: in echo_false_rate windows.  A known line is one of a few, not one of every track and offset,
+    #: so it needs far fewer hashes than a match (min_score).
+    echo_score: int = 4
+    echo_false_rate: float = 1e-4
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,15 @@ class Verdict:
     match: Match | None = None
     hints: tuple[Match, ...] = ()
 
+    def heard(self, line: Match) -> bool:
+        """Whether the match or a hint is already on this line."""
+        return any(same_line(found, line) for found in (self.match, *self.hints) if found)
+
+
+def same_line(a: Match, b: Match) -> bool:
+    """Whether two findings in one window are one track at one alignment."""
+    return a.track_id == b.track_id and abs(a.track_offset_s - b.track_offset_s) <= 2 * _BUCKET_FRAMES * FRAME_SECONDS
+
 
 def match(index: Index, query: Fingerprint, params: MatchParams = MatchParams()) -> Match | None:
     return judge(index, query, params).match
@@ -95,11 +113,12 @@ class _Hits:
     middle: float  # the query frame at which offsets are taken
 
 
-def _hits(index: Index, query: Fingerprint) -> _Hits:
+def _hits(index: Index, query: Fingerprint, shift_indices: np.ndarray = np.arange(len(_SHIFTS))) -> _Hits:
     anchors = (query.hashes // ANCHOR_STEP).astype(np.int64)
-    shifted = anchors[None, :] - _SHIFTS[:, None]
+    shifted = anchors[None, :] - _SHIFTS[shift_indices, None]
     usable = (shifted >= 0) & (shifted < ANCHOR_CELLS)
-    shift_of_row, hash_of_row = np.nonzero(usable)
+    tried, hash_of_row = np.nonzero(usable)
+    shift_of_row = shift_indices[tried]
     postings: Postings = index.lookup(query.hashes[hash_of_row].astype(np.int64) - _SHIFTS[shift_of_row] * ANCHOR_STEP)
     shift_index = shift_of_row[postings.query_rows]
     query_frames = query.frames[hash_of_row[postings.query_rows]].astype(np.float64)
@@ -129,10 +148,28 @@ def _shift_of(cell: int) -> int:
 
 
 def _fullest_cells(sorted_keys: np.ndarray) -> np.ndarray:
-    """Each occupied vote cell, the one with the most hits first."""
+    """The most promising vote cells, those whose 3 x 3 neighbourhood (what a fit gathers) holds the most
+    hits first.
+
+    A line between two speed hypotheses and two offset buckets splits its hits over four cells, so a
+    faint one (talk over an intro) may fill no single cell more than chance does; summed, it stands out.
+    Cells that are neighbours in offset are neighbours in key order and are summed for every cell; the
+    neighbours in speed are looked up only for a shortlist.
+    """
     starts = np.flatnonzero(np.diff(sorted_keys, prepend=-1))
+    cells = sorted_keys[starts]
     counts = np.diff(starts, append=len(sorted_keys))
-    return sorted_keys[starts[np.argsort(-counts, kind="stable")]]
+    row = counts.copy()
+    adjacent = np.diff(cells) == 1
+    row[:-1] += np.where(adjacent, counts[1:], 0)
+    row[1:] += np.where(adjacent, counts[:-1], 0)
+    shortlist = np.argpartition(-row, _SHORTLIST)[:_SHORTLIST] if len(row) > _SHORTLIST else np.arange(len(row))
+    near = row[shortlist]
+    for speed_step in (-1 << _BUCKET_BITS, 1 << _BUCKET_BITS):
+        neighbours = cells[shortlist] + speed_step
+        at = np.minimum(np.searchsorted(cells, neighbours), len(cells) - 1)
+        near += np.where(cells[at] == neighbours, row[at], 0)
+    return cells[shortlist[np.argsort(-near, kind="stable")]]
 
 
 @dataclass(frozen=True)
@@ -164,10 +201,15 @@ def _fit(hits: _Hits, cell: int) -> _Line:
     on_line = np.abs(y - slope * x - intercept) <= 2 * _INLIER_FRAMES
     for _ in range(2):
         if on_line.sum() >= 3 and np.ptp(x[on_line]) > 0:
-            slope = float(np.clip(np.polyfit(x[on_line], y[on_line], 1)[0], slowest, fastest))
+            slope = float(np.clip(_least_squares_slope(x[on_line], y[on_line]), slowest, fastest))
             intercept = float(np.median(y[on_line] - slope * x[on_line]))
         on_line = np.abs(y - slope * x - intercept) <= _INLIER_FRAMES
     return _Line(int(_slot_of(cell)), float(slope), float(intercept), x[on_line])
+
+
+def _least_squares_slope(x: np.ndarray, y: np.ndarray) -> float:
+    dx = x - x.mean()
+    return float(dx @ (y - y.mean()) / (dx @ dx))
 
 
 def _lines(hits: _Hits, cells: np.ndarray, count: int) -> list[_Line]:
@@ -187,14 +229,54 @@ def _lines(hits: _Hits, cells: np.ndarray, count: int) -> list[_Line]:
     return sorted(lines, key=lambda line: -line.score)
 
 
+def echo(index: Index, query: Fingerprint, known: Match, params: MatchParams = MatchParams()) -> Match | None:
+    """The window's hits on a line already known (a track at an offset and speed), if more lie on it
+    than chance would put there: the window still, or already, hears that airing, too faintly to match.
+
+    Meant for a dense query fingerprint (detection.fingerprint's `dense`), looked up only under the
+    speed hypotheses next to the known speed.
+    """
+    slot = int(np.searchsorted(index.track_ids, known.track_id))
+    if len(query) == 0 or slot == index.track_count or index.track_ids[slot] != known.track_id:
+        return None
+    # The hypotheses within 0.7 of a cell of the known speed: a peak near a cell's edge lands in either.
+    at = np.log2(known.speed) * ANCHOR_CELLS_PER_OCTAVE + MAX_SHIFT
+    hits = _hits(index, query, np.arange(max(0, math.floor(at - 0.3)), min(2 * MAX_SHIFT, math.ceil(at + 0.3)) + 1))
+    start_frame = known.track_offset_s / FRAME_SECONDS
+    cells = slice(*np.searchsorted(hits.keys, [(slot * _KEY_SHIFTS) << _BUCKET_BITS,
+                                                ((slot + 1) * _KEY_SHIFTS) << _BUCKET_BITS]))
+    x, y = hits.query_frames[cells], hits.track_frames[cells]
+    on_line = np.abs(y - known.speed * x - start_frame) <= _INLIER_FRAMES
+    # The track's hits off the line spread over all of it: the share of them a line's band would
+    # catch by chance sets how many hits on it are news.
+    chance = len(x) * 2 * _INLIER_FRAMES / max(1, int(index.track_frames[slot]))
+    if on_line.sum() < max(params.echo_score, _unlikely_count(chance, params.echo_false_rate)):
+        return None
+    return _describe(index, _Line(slot, known.speed, start_frame, x[on_line]), 0.0)
+
+
+def _unlikely_count(mean: float, rate: float) -> int:
+    """The smallest count that a Poisson variable of this mean reaches with probability below rate."""
+    count, term, below = 0, math.exp(-mean), 0.0
+    while 1.0 - below - term >= rate:  # P(X > count) is still too likely
+        below += term
+        count += 1
+        term *= mean / count
+    return count + 1
+
+
 def judge(index: Index, query: Fingerprint, params: MatchParams = MatchParams()) -> Verdict:
     if len(query) == 0 or index.track_count == 0:
         return Verdict()
     hits = _hits(index, query)
     if len(hits.keys) == 0:
         return Verdict()
+    return _judge(index, hits, params)
+
+
+def _judge(index: Index, hits: _Hits, params: MatchParams) -> Verdict:
     # A true line's hits fall into a few neighbouring cells, so the strongest lines start from the
-    # fullest cells; fitting a handful of them finds them without smoothing every cell.
+    # fullest neighbourhoods; fitting a handful of them finds them.
     cells = _fullest_cells(hits.keys)
     lines = _lines(hits, cells, _CANDIDATES)
     plausible = [line for line in lines if abs(line.speed - 1) <= MAX_SPEED_CHANGE]

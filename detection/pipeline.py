@@ -5,12 +5,16 @@ stream and the offline scan give the same plays.
 """
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
 import numpy as np
 
+from detection.audio import ANALYSIS_RATE, pcm16_decode, pcm16_encode
 from detection.fingerprint import fingerprint
 from detection.index import Index
-from detection.match import MatchParams, judge
+from detection.match import Match, MatchParams, echo, judge, same_line
 from detection.plays import Play, PlayParams, StationState, WindowResult, advance, alignment
 from detection.windows import Chunk, Window, Windower
 
@@ -33,24 +37,81 @@ def chunk_recording(
         )
 
 
-def analyse(index: Index, window: Window, params: MatchParams = MatchParams()) -> WindowResult:
+#: Windows a station's matcher keeps (4 s apart), to read back where a line first matched began.
+RECALL_WINDOWS = 3
+
+
+@dataclass
+class Recall:
+    """What the matcher remembers of one station, in memory only (after a restart a station's next
+    edges are read from hints alone): its last windows' audio, to read back how far before its first
+    match a line was already faintly heard (talk over an intro), and the lines its last window heard,
+    to follow one that fades under talk or noise without matching (an outro)."""
+
+    earlier: deque = field(default_factory=lambda: deque(maxlen=RECALL_WINDOWS))  # (start_at, PCM16 bytes)
+    lines: list = field(default_factory=list)  # (track_id, alignment, speed)
+
+    def forget(self) -> None:
+        self.earlier.clear()
+        self.lines = []
+
+
+def _in_window(line: tuple[int, float, float], start_at: float) -> Match:
+    """A known line as a window starting at `start_at` would find it."""
+    track_id, alignment_at, speed = line
+    return Match(track_id, (start_at - alignment_at) * speed, speed, 0, 0.0, 0.0, 0.0)
+
+
+def _line(found: Match, start_at: float) -> tuple[int, float, float]:
+    return found.track_id, alignment(start_at, found.track_offset_s, found.speed), found.speed
+
+
+def analyse(index: Index, window: Window, params: MatchParams = MatchParams(), recall: Recall | None = None
+            ) -> WindowResult:
+    recall = recall if recall is not None else Recall()
+    if window.discontinuity:
+        recall.forget()
     verdict = judge(index, fingerprint(window.samples), params)
     fields = dict(start_at=window.start_at, end_at=window.end_at, session=window.session,
                   discontinuity=window.discontinuity, final=window.final, icy_title=window.icy_title)
+    # Lines heard just before that this window does not match: read them in a dense fingerprint.
+    fading = [known for line in recall.lines if not verdict.heard(known := _in_window(line, window.start_at))]
+    dense = fingerprint(window.samples, dense=True) if fading else None
+    echoes = [found for known in fading if (found := echo(index, dense, known, params)) is not None]
     if verdict.match is not None:
         found = verdict.match
         fields.update(track_id=found.track_id, track_offset_s=found.track_offset_s, speed=found.speed, score=found.score,
                       confidence=found.confidence, first_hit_at=window.start_at + found.first_hit_s,
                       last_hit_at=window.start_at + found.last_hit_s)
+        if not any(same_line(found, _in_window(line, window.start_at)) for line in recall.lines):
+            # A line heard for the first time: the windows before may hold its start, too faint to match.
+            fields["first_hit_at"] = _heard_since(index, recall, _line(found, window.start_at),
+                                                  fields["first_hit_at"], params)
     fields["hints"] = [[hint.track_id, alignment(window.start_at, hint.track_offset_s, hint.speed),
                         window.start_at + hint.first_hit_s, window.start_at + hint.last_hit_s]
-                       for hint in verdict.hints]
+                       for hint in [*verdict.hints, *echoes]]
+    recall.earlier.append((window.start_at, pcm16_encode(window.samples)))
+    recall.lines = [_line(found, window.start_at) for found in [*filter(None, [verdict.match]), *echoes]]
     return WindowResult(**fields)
+
+
+def _heard_since(index: Index, recall: Recall, line: tuple[int, float, float], heard_at: float,
+                 params: MatchParams) -> float:
+    """How far back, through the remembered windows, a line first matched at `heard_at` was already
+    heard (only what precedes the evidence so far is read again, plus a second's overlap)."""
+    for start_at, pcm in reversed(recall.earlier):
+        before = pcm16_decode(pcm)[:max(0, int((heard_at - start_at + 1.0) * ANALYSIS_RATE))]
+        found = echo(index, fingerprint(before, dense=True), _in_window(line, start_at), params)
+        if found is None or start_at + found.first_hit_s >= heard_at:
+            break
+        heard_at = start_at + found.first_hit_s
+    return heard_at
 
 
 def scan(index: Index, chunks: Iterable[Chunk], play_params: PlayParams = PlayParams()) -> Iterator[Play]:
     windower = Windower()
+    recall = Recall()
     state = StationState()
     for chunk in chunks:
         for window in windower.push(chunk):
-            yield from advance(state, analyse(index, window), play_params)
+            yield from advance(state, analyse(index, window, recall=recall), play_params)

@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 
 
-#: How many windows back the hints reach (4 s apart: the length of a long talk-over intro).
-HINT_WINDOWS = 4
+#: How many windows back (4 s apart) a new airing's start is read through consecutive windows that
+#: each hint at it: a long talk-over intro, or a passage two versions of a song share, where no window
+#: beats the other version by the match's margin.
+HINT_WINDOWS = 8
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ import pytest
 
 from detection.audio import resample
 from detection.fingerprint import FRAME_SECONDS, fingerprint
-from detection.match import match
+from detection.match import Match, _unlikely_count, echo, match
 from synth.music import babble, song
 from tests.conftest import RATE
 
@@ -81,3 +81,22 @@ def test_a_song_played_faster_than_any_station_plays_does_not_match(catalog_song
     # notes at another tempo (an unregistered song matched a catalog song so at 1.07).
     aired = resample(catalog_songs[6][30 * RATE:40 * RATE], RATE, int(RATE / speed))[:8 * RATE]
     assert match(catalog_index, query(aired)) is None
+
+
+def test_a_known_line_under_talk_too_loud_to_match_is_read_in_a_dense_fingerprint(catalog_songs, catalog_index):
+    intro = catalog_songs[10][:8 * RATE]
+    talk = babble(9, 8, RATE)
+    aired = intro + talk * rms(intro) / rms(talk) * 3.0  # the DJ 10 dB over the song's first 8 s
+    assert match(catalog_index, query(aired)) is None
+    dense = fingerprint(resample(aired, RATE), dense=True)
+    heard = echo(catalog_index, dense, Match(10, 0.0, 1.0, 0, 0.0, 0.0, 0.0))
+    assert heard is not None and heard.track_id == 10 and heard.first_hit_s < 1.0
+    # The same hashes say nothing of another alignment or another track.
+    assert echo(catalog_index, dense, Match(10, 20.0, 1.0, 0, 0.0, 0.0, 0.0)) is None
+    assert echo(catalog_index, dense, Match(3, 0.0, 1.0, 0, 0.0, 0.0, 0.0)) is None
+
+
+def test_a_line_is_echoed_only_with_more_hits_than_chance_would_put_on_it():
+    assert _unlikely_count(0.0, 1e-4) == 1
+    assert _unlikely_count(0.02, 1e-4) == 3  # P(X >= 3) ~ 1.3e-6, P(X >= 2) ~ 2e-4
+    assert _unlikely_count(2.0, 1e-4) == 10  # P(X >= 10) ~ 4.6e-5, P(X >= 9) ~ 2.4e-4
