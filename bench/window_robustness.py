@@ -9,6 +9,10 @@ share matched to a wrong one, the median and worst speed error, the median offse
 songs (and speech) print how many windows matched anything at all.  The station-day benchmark gives
 the same conditions' effect on whole plays; this one isolates them.  The songs are held at 16 kHz:
 --tracks 1000 needs about 12 GB of memory.
+
+Windows of unregistered songs and speech also calibrate the match confidence: the benchmark prints
+how often their strongest line reaches each score against what detection.match.FALSE_LINE predicts,
+and the values fitted to these windows.
 """
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ from station_day import RATE, add_pink_noise, compress, load_recordings, lowpass
 from detection.audio import ANALYSIS_RATE
 from detection.fingerprint import fingerprint
 from detection.index import Index
-from detection.match import Match, match
+from detection.match import FALSE_LINE, judge
 from ingest.file import decode_as_aired
 from synth.encode import write_audio
 from synth.music import song
@@ -106,6 +110,7 @@ def main() -> None:
     parser.add_argument("--tracks", type=int, default=100, help="synthesised catalog songs (without --music)")
     parser.add_argument("--excerpts", type=int, default=40, help="windows per condition")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--impostors", type=int, default=400, help="windows of unregistered songs (and a quarter as many of speech)")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     songs = load_recordings(args.music, args.tracks, rng)
@@ -120,7 +125,7 @@ def main() -> None:
             track = int(rng.integers(len(songs)))
             offset_s = float(rng.uniform(0, len(songs[track]) / RATE - SOURCE_S))
             source = songs[track][int(offset_s * RATE):int((offset_s + SOURCE_S) * RATE)]
-            found: Match | None = match(index, fingerprint(window_of(transform(source, rng))))
+            found = judge(index, fingerprint(window_of(transform(source, rng)))).match
             if found is None:
                 continue
             if found.track_id != track:
@@ -132,11 +137,32 @@ def main() -> None:
         speeds = f"{np.median(speed_errors):.4f}/{max(speed_errors):.4f}" if speed_errors else "-"
         offsets = f"{np.median(offset_errors):.3f} s" if offset_errors else "-"
         print(f"{name:22} {right / args.excerpts:6.3f} {wrong / args.excerpts:6.3f} {speeds:>18} {offsets:>15}")
-    unregistered = [song(int(rng.integers(2_000_000, 3_000_000)), WINDOW_S, RATE) for _ in range(args.excerpts)]
-    speech = [talk(rng, WINDOW_S) for _ in range(args.excerpts // 4)]
-    false = sum(match(index, fingerprint(window_of(x))) is not None for x in unregistered + speech)
-    print(f"unregistered songs and speech: {false} of {len(unregistered) + len(speech)} windows matched something")
+    unregistered = [song(int(rng.integers(2_000_000, 3_000_000)), WINDOW_S, RATE) for _ in range(args.impostors)]
+    speech = [talk(rng, WINDOW_S) for _ in range(args.impostors // 4)]
+    verdicts = [judge(index, fingerprint(window_of(x))) for x in unregistered + speech]
+    false = sum(verdict.match is not None for verdict in verdicts)
+    print(f"unregistered songs and speech: {false} of {len(verdicts)} windows matched something")
+    print_false_lines([max((hint.score for hint in v.hints), default=0) if v.match is None else v.match.score
+                       for v in verdicts], len(songs))
 
+
+def print_false_lines(strongest: list[int], tracks: int) -> None:
+    """How often music not in the catalog lines up each number of hashes with a catalog track, against
+    detection.match.FALSE_LINE; and the values fitted here (lines under 5 hashes go unreported)."""
+    scores = np.array(strongest)
+    bias, per_hash = FALSE_LINE
+    print(f"strongest line of those windows against FALSE_LINE {FALSE_LINE} ({tracks} tracks):")
+    fit_scores, fit_shares = [], []
+    for score in range(5, int(scores.max(initial=0)) + 2):
+        reached = int((scores >= score).sum())
+        predicted = min(1.0, tracks * np.exp(bias - per_hash * score))
+        print(f"  {score:3d} hashes or more: {reached:4d} windows ({reached / len(scores):.4f}), predicted {predicted:.4f}")
+        if reached >= 3:
+            fit_scores.append(score)
+            fit_shares.append(reached / len(scores))
+    if len(fit_scores) >= 2:
+        slope, intercept = np.polyfit(fit_scores, np.log(fit_shares), 1)
+        print(f"  fitted to these windows: FALSE_LINE = ({intercept - np.log(tracks):.3f}, {-slope:.3f})")
 
 if __name__ == "__main__":
     main()

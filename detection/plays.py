@@ -58,7 +58,7 @@ class Play:
     end_at: float
     track_offset_start_s: float
     track_offset_end_s: float
-    confidence: float
+    confidence: float  # its strongest window's (detection.match.calibrated_confidence)
     windows: int
     #: How fast the station played the track (1.03: 3% fast, pitch and tempo together).
     speed: float = 1.0

@@ -3,7 +3,7 @@ import pytest
 
 from detection.audio import resample
 from detection.fingerprint import FRAME_SECONDS, fingerprint
-from detection.match import Match, _unlikely_count, echo, match
+from detection.match import Match, _unlikely_count, calibrated_confidence, echo, match
 from synth.music import babble, song
 from tests.conftest import RATE
 
@@ -100,3 +100,15 @@ def test_a_line_is_echoed_only_with_more_hits_than_chance_would_put_on_it():
     assert _unlikely_count(0.0, 1e-4) == 1
     assert _unlikely_count(0.02, 1e-4) == 3  # P(X >= 3) ~ 1.3e-6, P(X >= 2) ~ 2e-4
     assert _unlikely_count(2.0, 1e-4) == 10  # P(X >= 10) ~ 4.6e-5, P(X >= 9) ~ 2.4e-4
+
+
+def test_confidence_grows_with_the_score_and_falls_with_the_size_of_the_catalog():
+    assert 0 <= calibrated_confidence(12, 100) < calibrated_confidence(20, 100) < calibrated_confidence(40, 100) <= 1
+    assert calibrated_confidence(20, 1000) < calibrated_confidence(20, 10)
+    assert calibrated_confidence(200, 1000) > 0.999
+
+
+def test_a_match_reports_the_calibrated_confidence_of_its_score(catalog_songs, catalog_index):
+    clean = match(catalog_index, query(catalog_songs[3][20 * RATE:28 * RATE]))
+    assert clean.confidence == round(calibrated_confidence(clean.score, catalog_index.track_count), 6)
+    assert clean.confidence > 0.99
