@@ -36,6 +36,7 @@ async def test_unwritable_and_malformed_plays_go_to_the_dead_letter_topic(settin
     fk = reasons[unknown_track.to_bytes()]
     assert fk["dlt.exception"] == b"ForeignKeyViolationError" and fk["dlt.stage"] == b"sink"
 
-    failed = await pool.fetch("SELECT play_id::text, reason, payload FROM failed_plays")
+    # The sink records the failure just after dead-lettering it.
+    failed = await wait_for_rows(pool, "SELECT play_id::text, reason, payload FROM failed_plays", count=1)
     assert [(r["play_id"], r["payload"]["track_id"]) for r in failed] == [(unknown_track.play_id, 999_999)]
     assert "ForeignKeyViolationError" in failed[0]["reason"]
