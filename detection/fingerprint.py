@@ -180,6 +180,14 @@ def pair_peaks(peaks: Peaks, fanout: int = _FANOUT) -> Fingerprint:
     return Fingerprint(hashes, np.round(frames[a_idx]).astype(np.int32))
 
 
+def pair_gaps(hashes: np.ndarray) -> np.ndarray:
+    """Frames from each hash's anchor to its target, read back from the hash's cells (to about 3%)."""
+    hashes = hashes.astype(np.int64)
+    anchor_log = ((hashes >> (_RATIO_BITS + _PRODUCT_BITS)) + 0.5) / ANCHOR_CELLS_PER_OCTAVE + np.log2(_LOW_BIN)
+    product_log = ((hashes & ((1 << _PRODUCT_BITS) - 1)) + 0.5) / _PRODUCT_CELLS_PER_OCTAVE + np.log2(_MIN_PRODUCT)
+    return np.exp2(product_log - anchor_log)
+
+
 def fingerprint(samples: np.ndarray, dense: bool = False) -> Fingerprint:
     """Fingerprint mono float32 samples at ANALYSIS_RATE (dense: see _DENSE_PEAK_SPANS)."""
     spec = spectrogram(np.asarray(samples, dtype=np.float32))

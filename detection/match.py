@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from detection.fingerprint import (ANCHOR_CELLS, ANCHOR_CELLS_PER_OCTAVE, ANCHOR_STEP, FRAME_SECONDS,
-                                   Fingerprint)
+                                   Fingerprint, pair_gaps)
 from detection.index import Index, Postings
 
 #: Anchor shifts tried: ±3 cells of 2.2% cover speed changes of about ±6%.
@@ -70,7 +70,8 @@ class Match:
     score: int
     #: The probability that this is the right track at the right place (see calibrated_confidence).
     confidence: float
-    #: Window-relative seconds of the first and last agreeing hash: the audible extent of the track.
+    #: Window-relative seconds of the first agreeing hash's anchor peak and of the last one's target
+    #: peak: the audible extent of the track.
     first_hit_s: float
     last_hit_s: float
 
@@ -113,6 +114,8 @@ class _Hits:
     track_frames: np.ndarray
     keys: np.ndarray  # vote cell of each hit: (slot, shift, offset bucket)
     middle: float  # the query frame at which offsets are taken
+    query_rows: np.ndarray  # which query hash each hit is
+    target_frames: np.ndarray  # query frame of each query hash's target peak
 
 
 def _hits(index: Index, query: Fingerprint, shift_indices: np.ndarray = np.arange(len(_SHIFTS))) -> _Hits:
@@ -131,7 +134,8 @@ def _hits(index: Index, query: Fingerprint, shift_indices: np.ndarray = np.arang
     buckets = np.floor(offsets / _BUCKET_FRAMES).astype(np.int64) + _BUCKET_BIAS
     keys = ((postings.track_slots.astype(np.int64) * _KEY_SHIFTS + shift_index + 1) << _BUCKET_BITS) + buckets
     order = np.argsort(keys)
-    return _Hits(query_frames[order], track_frames[order], keys[order], middle)
+    return _Hits(query_frames[order], track_frames[order], keys[order], middle,
+                 hash_of_row[postings.query_rows][order], query.frames + pair_gaps(query.hashes))
 
 
 def _speed(shift: float) -> float:
@@ -179,7 +183,8 @@ class _Line:
     slot: int
     speed: float
     start_frame: float  # track frame at query frame 0
-    hits: np.ndarray  # query frames of the hits on the line
+    hits: np.ndarray  # query frames of the hits on the line (their anchors)
+    ends: np.ndarray  # query frames of their targets: the song is heard at least that far
 
     @property
     def score(self) -> int:
@@ -206,7 +211,8 @@ def _fit(hits: _Hits, cell: int) -> _Line:
             slope = float(np.clip(_least_squares_slope(x[on_line], y[on_line]), slowest, fastest))
             intercept = float(np.median(y[on_line] - slope * x[on_line]))
         on_line = np.abs(y - slope * x - intercept) <= _INLIER_FRAMES
-    return _Line(int(_slot_of(cell)), float(slope), float(intercept), x[on_line])
+    return _Line(int(_slot_of(cell)), float(slope), float(intercept), x[on_line],
+                 hits.target_frames[hits.query_rows[near[on_line]]])
 
 
 def _least_squares_slope(x: np.ndarray, y: np.ndarray) -> float:
@@ -254,7 +260,8 @@ def echo(index: Index, query: Fingerprint, known: Match, params: MatchParams = M
     chance = len(x) * 2 * _INLIER_FRAMES / max(1, int(index.track_frames[slot]))
     if on_line.sum() < max(params.echo_score, _unlikely_count(chance, params.echo_false_rate)):
         return None
-    return _describe(index, _Line(slot, known.speed, start_frame, x[on_line]), 0.0)
+    ends = hits.target_frames[hits.query_rows[cells][on_line]]
+    return _describe(index, _Line(slot, known.speed, start_frame, x[on_line], ends), 0.0)
 
 
 def _unlikely_count(mean: float, rate: float) -> int:
@@ -318,19 +325,19 @@ def _same_line(a: _Line, b: _Line) -> bool:
     return a.slot == b.slot and abs(a.start_frame - b.start_frame) <= 2 * _BUCKET_FRAMES
 
 
-def _extent(hits: np.ndarray) -> tuple[float, float]:
-    """Window seconds of the first and last hit that has another within 2 s: a lone chance hit
-    on the line before the song starts (or after it ends) does not stretch the airing."""
-    frames = np.sort(hits)
-    close = np.diff(frames) * FRAME_SECONDS <= 2.0
-    if not close.any():
-        return float(frames[0]) * FRAME_SECONDS, float(frames[-1]) * FRAME_SECONDS
-    paired = np.flatnonzero(close)
-    return float(frames[paired[0]]) * FRAME_SECONDS, float(frames[paired[-1] + 1]) * FRAME_SECONDS
+def _extent(line: _Line) -> tuple[float, float]:
+    """Window seconds of the first hit that has another within 2 s, and of the target of the last
+    such hit (or the whole line's if none has): a lone chance hit on the line before the song starts
+    (or after it ends) does not stretch the airing."""
+    order = np.argsort(line.hits)
+    frames, ends = line.hits[order], line.ends[order]
+    close = np.flatnonzero(np.diff(frames) * FRAME_SECONDS <= 2.0)
+    first, last = (close[0], close[-1] + 1) if len(close) else (0, len(frames) - 1)
+    return float(frames[first]) * FRAME_SECONDS, float(ends[:last + 1].max()) * FRAME_SECONDS
 
 
 def _describe(index: Index, line: _Line, confidence: float) -> Match:
-    first_hit_s, last_hit_s = _extent(line.hits)
+    first_hit_s, last_hit_s = _extent(line)
     return Match(
         track_id=int(index.track_ids[line.slot]),
         track_offset_s=line.start_frame * FRAME_SECONDS,

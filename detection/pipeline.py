@@ -102,9 +102,11 @@ def _heard_since(index: Index, recall: Recall, line: tuple[int, float, float], h
     for start_at, pcm in reversed(recall.earlier):
         before = pcm16_decode(pcm)[:max(0, int((heard_at - start_at + 1.0) * ANALYSIS_RATE))]
         found = echo(index, fingerprint(before, dense=True), _in_window(line, start_at), params)
-        if found is None or start_at + found.first_hit_s >= heard_at:
+        if found is None:
             break
-        heard_at = start_at + found.first_hit_s
+        # (A window may hear it only where it overlaps the later one: a song whose notes die away
+        # between beats leaves gaps, and the window before may still hold the beat before.)
+        heard_at = min(heard_at, start_at + found.first_hit_s)
     return heard_at
 
 

@@ -2,7 +2,7 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d
 
 from detection.audio import ANALYSIS_RATE
-from detection.fingerprint import N_FFT, _running_max, find_peaks, fingerprint, spectrogram
+from detection.fingerprint import N_FFT, Peaks, _running_max, find_peaks, fingerprint, pair_gaps, pair_peaks, spectrogram
 
 
 def test_running_max_is_a_sliding_maximum_with_nothing_past_the_ends():
@@ -24,3 +24,10 @@ def test_peaks_are_placed_between_bins():
 
 def test_silence_has_no_fingerprint():
     assert len(fingerprint(np.zeros(8 * ANALYSIS_RATE, np.float32))) == 0
+
+
+def test_a_hash_tells_how_far_its_target_lies_from_its_anchor():
+    for gap, anchor_bin, target_bin in ((4.0, 20.0, 30.0), (20.0, 100.0, 120.0), (55.0, 300.0, 250.0)):
+        pair = pair_peaks(Peaks(np.array([10.0, 10.0 + gap], np.float32), np.array([anchor_bin, target_bin], np.float32)))
+        assert len(pair) == 1
+        assert abs(pair_gaps(pair.hashes)[0] - gap) <= 0.03 * gap
