@@ -41,6 +41,13 @@ class Index:
         lengths = np.array([int(fp.frames.max()) + 1 if len(fp) else 0 for fp in fingerprints], dtype=np.int64)
         self.track_frames = lengths  # how many frames each track's fingerprint spans
         self._track_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        # A location's track: the track where its block of frames starts, then the next while it lies
+        # past that one's start.  Blocks no longer than most tracks keep that to a step or two.
+        positive = lengths[lengths > 0]
+        self._block_bits = int(np.clip(np.floor(np.log2(positive.min())) if len(positive) else 0, 6, 16))
+        block_starts = np.arange((int(lengths.sum()) >> self._block_bits) + 1, dtype=np.int64) << self._block_bits
+        self._block_slots = (np.searchsorted(self._track_starts, block_starts, side="right") - 1).astype(np.int64)
+        self._next_starts = np.append(self._track_starts[1:], np.iinfo(np.int64).max)
         self._location_bits = max(1, int(lengths.sum()).bit_length())
         width = 32 if self._location_bits <= 32 else 64
         self._low_bits = min(HASH_BITS, width - self._location_bits)
@@ -76,7 +83,8 @@ class Index:
 
     @property
     def nbytes(self) -> int:
-        return self._entries.nbytes + self._group_starts.nbytes + self._track_starts.nbytes
+        return (self._entries.nbytes + self._group_starts.nbytes + self._track_starts.nbytes
+                + self._block_slots.nbytes + self._next_starts.nbytes)
 
     def _bisect(self, first: np.ndarray, size: np.ndarray, before: np.ufunc, bound: np.ndarray,
                 halvings: int) -> np.ndarray:
@@ -109,7 +117,9 @@ class Index:
             return Postings(empty, empty, empty)
         starts = np.repeat(left - (np.cumsum(counts) - counts), counts)
         locations = (self._entries[np.arange(total) + starts] & ((1 << self._location_bits) - 1)).astype(np.int64)
-        slots = np.searchsorted(self._track_starts, locations, side="right") - 1
+        slots = self._block_slots[locations >> self._block_bits]
+        while (past := locations >= self._next_starts[slots]).any():
+            slots += past
         return Postings(
             track_slots=slots.astype(np.int32),
             track_frames=(locations - self._track_starts[slots]).astype(np.int32),

@@ -52,3 +52,12 @@ def test_hashes_too_common_to_tell_tracks_apart_are_left_out_at_four_bytes_an_en
 def test_an_empty_catalog_finds_nothing():
     index = Index([], [])
     assert len(index.lookup(np.array([1, 2], np.uint32)).track_slots) == 0
+
+
+def test_tracks_of_a_few_frames_or_none_are_told_apart():
+    # Blocks of at least 64 frames hold several of these tracks' starts: a location steps on to its own.
+    frames = [[], [0], [0, 4], [0, 1, 2], [], [0, 199], [3]]
+    tracks = [Fingerprint(np.full(len(f), 42, np.uint32), np.array(f, np.int32)) for f in frames]
+    found = Index(list(range(len(tracks))), tracks).lookup(np.array([42], np.uint32))
+    got = sorted(zip(found.track_slots.tolist(), found.track_frames.tolist()))
+    assert got == sorted((slot, frame) for slot, f in enumerate(frames) for frame in f)
