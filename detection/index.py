@@ -34,6 +34,11 @@ class Postings:
     track_frames: np.ndarray  # int32
     query_rows: np.ndarray  # int64, positions in the query
 
+    @staticmethod
+    def none() -> "Postings":
+        empty = np.zeros(0, np.int32)
+        return Postings(empty, empty, empty)
+
 
 class Index:
     def __init__(self, track_ids: list[int], fingerprints: list[Fingerprint]):
@@ -100,8 +105,7 @@ class Index:
 
     def lookup(self, query_hashes: np.ndarray) -> Postings:
         if len(self._entries) == 0:
-            empty = np.zeros(0, np.int32)
-            return Postings(empty, empty, empty)
+            return Postings.none()
         keys = _mix(query_hashes.astype(np.int64))
         group_first = self._group_starts[keys >> self._group_shift].astype(np.int64)
         group_end = self._group_starts[(keys >> self._group_shift) + 1].astype(np.int64)
@@ -113,8 +117,7 @@ class Index:
         counts = right - left
         total = int(counts.sum())
         if total == 0:
-            empty = np.zeros(0, np.int32)
-            return Postings(empty, empty, empty)
+            return Postings.none()
         starts = np.repeat(left - (np.cumsum(counts) - counts), counts)
         locations = (self._entries[np.arange(total) + starts] & ((1 << self._location_bits) - 1)).astype(np.int64)
         slots = self._block_slots[locations >> self._block_bits]

@@ -89,8 +89,6 @@ class Verdict:
 
     match: Match | None = None
     hints: tuple[Match, ...] = ()
-    #: Hashes on the best line of any other track than the strongest line's.
-    runner_up: int = 0
 
     def heard(self, line: Match) -> bool:
         """Whether the match or a hint is already on this line."""
@@ -113,7 +111,6 @@ class _Hits:
     query_frames: np.ndarray
     track_frames: np.ndarray
     keys: np.ndarray  # vote cell of each hit: (slot, shift, offset bucket)
-    middle: float  # the query frame at which offsets are taken
     query_rows: np.ndarray  # which query hash each hit is
     target_frames: np.ndarray  # query frame of each query hash's target peak
 
@@ -126,7 +123,8 @@ def _hits(index: Index, query: Fingerprint, shift_indices: np.ndarray = np.arang
     shift_of_row = shift_indices[tried]
     postings: Postings = index.lookup(query.hashes[hash_of_row].astype(np.int64) - _SHIFTS[shift_of_row] * ANCHOR_STEP)
     shift_index = shift_of_row[postings.query_rows]
-    query_frames = query.frames[hash_of_row[postings.query_rows]].astype(np.float64)
+    rows = hash_of_row[postings.query_rows]
+    query_frames = query.frames[rows].astype(np.float64)
     track_frames = postings.track_frames.astype(np.float64)
     # Offsets are taken at the window's middle, where a speed known only to a cell errs least.
     middle = (query.frames[0] + query.frames[-1]) / 2
@@ -134,8 +132,8 @@ def _hits(index: Index, query: Fingerprint, shift_indices: np.ndarray = np.arang
     buckets = np.floor(offsets / _BUCKET_FRAMES).astype(np.int64) + _BUCKET_BIAS
     keys = ((postings.track_slots.astype(np.int64) * _KEY_SHIFTS + shift_index + 1) << _BUCKET_BITS) + buckets
     order = np.argsort(keys)
-    return _Hits(query_frames[order], track_frames[order], keys[order], middle,
-                 hash_of_row[postings.query_rows][order], query.frames + pair_gaps(query.hashes))
+    return _Hits(query_frames[order], track_frames[order], keys[order],
+                 rows[order], query.frames + pair_gaps(query.hashes))
 
 
 def _speed(shift: float) -> float:
@@ -280,10 +278,6 @@ def judge(index: Index, query: Fingerprint, params: MatchParams = MatchParams())
     hits = _hits(index, query)
     if len(hits.keys) == 0:
         return Verdict()
-    return _judge(index, hits, params)
-
-
-def _judge(index: Index, hits: _Hits, params: MatchParams) -> Verdict:
     # A true line's hits fall into a few neighbouring cells, so the strongest lines start from the
     # fullest neighbourhoods; fitting a handful of them finds them.
     cells = _fullest_cells(hits.keys)
@@ -302,9 +296,9 @@ def _judge(index: Index, hits: _Hits, params: MatchParams) -> Verdict:
     hints = tuple(_describe(index, line, 0.0) for line in plausible[1 if is_match else 0:]
                   if line.score >= params.hint_score)[:params.max_hints]
     if not is_match:
-        return Verdict(hints=hints, runner_up=runner_up)
+        return Verdict(hints=hints)
     confidence = round(calibrated_confidence(best.score, index.track_count), 6)
-    return Verdict(_describe(index, best, confidence), hints, runner_up)
+    return Verdict(_describe(index, best, confidence), hints)
 
 
 #: How likely one catalog track is to line up `score` hashes with a window of music it is not (an
