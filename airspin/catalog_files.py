@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
 
-from detection.audio import ANALYSIS_RATE, decode_file, pcm16_encode, read_tags
+from detection.audio import ANALYSIS_RATE, decode_recording, read_tags
 from detection.fingerprint import Fingerprint, fingerprint
 from storage.catalog import TrackInfo, add_track
 
@@ -55,20 +54,20 @@ def parse_rights_holders(text: str | None) -> list[dict]:
 
 def prepare(path: Path, sidecar: dict[str, dict[str, str]]) -> tuple[TrackInfo, Fingerprint]:
     """Decode and fingerprint one file; raises UndecodableAudio or ValueError with the reason."""
-    samples = decode_file(path, ANALYSIS_RATE)
+    recording = decode_recording(path, ANALYSIS_RATE)
     tags = read_tags(path)
     row = sidecar.get(path.name, {})
     info = TrackInfo(
         ref=row.get("ref") or path.stem,
-        duration_s=round(len(samples) / ANALYSIS_RATE, 3),
-        audio_sha256=hashlib.sha256(pcm16_encode(samples)).hexdigest(),
+        duration_s=round(len(recording.samples) / ANALYSIS_RATE, 3),
+        audio_sha256=recording.audio_sha256,
         title=row.get("title") or tags.get("title"),
         artist=row.get("artist") or tags.get("artist"),
         isrc=row.get("isrc") or tags.get("isrc") or tags.get("tsrc"),
         rights_holders=parse_rights_holders(row.get("rights_holders")),
         source_path=str(path),
     )
-    return info, fingerprint(samples)
+    return info, fingerprint(recording.samples)
 
 
 async def register_files(

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import asyncpg
 import numpy as np
 
+from detection.audio import AUDIO_IDENTITY
 from detection.fingerprint import SCHEME, Fingerprint
 from detection.index import Index
 
@@ -30,7 +31,8 @@ async def add_track(pool: asyncpg.Pool, info: TrackInfo, fp: Fingerprint) -> tup
     """Register a track; returns (track id, whether it was new).
 
     The same audio again changes nothing, unless its stored fingerprint was made by an older scheme:
-    then the new fingerprint replaces it.
+    then the new fingerprint replaces it.  A track registered before its audio was hashed the way it
+    is now (see AUDIO_IDENTITY) is known by its reference, and takes the new hash and fingerprint.
     """
     async with pool.acquire() as conn, conn.transaction():
         existing = await conn.fetchrow(
@@ -38,18 +40,21 @@ async def add_track(pool: asyncpg.Pool, info: TrackInfo, fp: Fingerprint) -> tup
             info.audio_sha256)
         if existing:
             if existing["scheme"] != SCHEME:
-                await conn.execute(
-                    "UPDATE fingerprints SET hashes = $2, frames = $3, hash_count = $4, scheme = $5 WHERE track_id = $1",
-                    existing["id"], *_fingerprint_columns(fp))
-                await conn.execute("UPDATE catalog_version SET version = version + 1")
+                await _replace_fingerprint(conn, existing["id"], fp)
             return existing["id"], False
-        if await conn.fetchval("SELECT 1 FROM tracks WHERE ref = $1", info.ref):
+        same_ref = await conn.fetchrow("SELECT id, audio_identity FROM tracks WHERE ref = $1", info.ref)
+        if same_ref and same_ref["audio_identity"] < AUDIO_IDENTITY:
+            await conn.execute("UPDATE tracks SET audio_sha256 = $2, audio_identity = $3 WHERE id = $1",
+                               same_ref["id"], info.audio_sha256, AUDIO_IDENTITY)
+            await _replace_fingerprint(conn, same_ref["id"], fp)
+            return same_ref["id"], False
+        if same_ref:
             raise RefTaken(f"reference {info.ref!r} is registered already with different audio")
         track_id = await conn.fetchval(
-            "INSERT INTO tracks (ref, title, artist, isrc, duration_s, rights_holders, audio_sha256, source_path)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            "INSERT INTO tracks (ref, title, artist, isrc, duration_s, rights_holders, audio_sha256, audio_identity,"
+            " source_path) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
             info.ref, info.title, info.artist, info.isrc, info.duration_s, info.rights_holders,
-            info.audio_sha256, info.source_path,
+            info.audio_sha256, AUDIO_IDENTITY, info.source_path,
         )
         await conn.execute(
             "INSERT INTO fingerprints (track_id, hashes, frames, hash_count, scheme) VALUES ($1, $2, $3, $4, $5)",
@@ -57,6 +62,13 @@ async def add_track(pool: asyncpg.Pool, info: TrackInfo, fp: Fingerprint) -> tup
         )
         await conn.execute("UPDATE catalog_version SET version = version + 1")
         return track_id, True
+
+
+async def _replace_fingerprint(conn: asyncpg.Connection, track_id: int, fp: Fingerprint) -> None:
+    await conn.execute(
+        "UPDATE fingerprints SET hashes = $2, frames = $3, hash_count = $4, scheme = $5 WHERE track_id = $1",
+        track_id, *_fingerprint_columns(fp))
+    await conn.execute("UPDATE catalog_version SET version = version + 1")
 
 
 def _fingerprint_columns(fp: Fingerprint) -> tuple:

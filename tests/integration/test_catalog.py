@@ -5,6 +5,7 @@ import asyncio
 
 import pytest
 
+from detection.audio import AUDIO_IDENTITY
 from detection.fingerprint import SCHEME
 from storage.catalog import load_index, stale_fingerprints
 from synth.encode import write_audio
@@ -68,3 +69,25 @@ async def test_a_fingerprint_of_an_older_scheme_is_not_matched_until_the_file_is
     assert await pool.fetchval("SELECT scheme FROM fingerprints WHERE track_id = $1", track_id) == SCHEME
     _, index = await load_index(pool)
     assert track_id in index.track_ids.tolist()
+
+
+async def test_a_track_hashed_the_older_way_is_known_again_by_its_reference(settings, pool, tmp_path):
+    write_audio(tmp_path / "hashed-before.flac", song(403, 20, RATE), RATE)
+    await asyncio.to_thread(airspin, settings, "catalog", "add", str(tmp_path / "hashed-before.flac"))
+    track_id, audio_sha256 = await pool.fetchrow(
+        "SELECT id, audio_sha256 FROM tracks WHERE ref = 'hashed-before'")
+    # As a database migrated from identity 1 holds it: another hash of the same audio.
+    await pool.execute("UPDATE tracks SET audio_sha256 = 'of-8khz-mono', audio_identity = 1 WHERE id = $1", track_id)
+    version = await pool.fetchval("SELECT version FROM catalog_version")
+
+    again = await asyncio.to_thread(airspin, settings, "catalog", "add", str(tmp_path / "hashed-before.flac"))
+    assert "already registered 1, failed 0" in again.stdout
+    assert await pool.fetchrow("SELECT audio_sha256, audio_identity FROM tracks WHERE id = $1", track_id) == (
+        audio_sha256, AUDIO_IDENTITY)
+    assert await pool.fetchval("SELECT version FROM catalog_version") == version + 1
+
+    # Once re-identified, other audio under that reference is refused as before.
+    write_audio(tmp_path / "other" / "hashed-before.flac", song(404, 20, RATE), RATE)
+    refused = await asyncio.to_thread(airspin, settings, "catalog", "add", str(tmp_path / "other" / "hashed-before.flac"),
+                                      check=False)
+    assert "registered already with different audio" in refused.stdout + refused.stderr
