@@ -35,11 +35,12 @@ def decode_recording(path: str | Path, sample_rate: int = ANALYSIS_RATE) -> Reco
     pcm, rate = _pcm16(path)
     if len(pcm) == 0:
         raise UndecodableAudio(f"{path}: decoded to no samples")
-    # Downmix before resampling: soxr then filters one channel, not every one.
+    # Downmix before resampling: soxr then filters one channel, not every one.  The channels' sum over
+    # the square root of their number keeps a stereo recording as loud as FFmpeg's downmix made it.
     mono = pcm[:, 0].astype(np.float32)
     for channel in range(1, pcm.shape[1]):
         mono += pcm[:, channel]
-    mono *= np.float32(1 / (32768 * pcm.shape[1]))
+    mono *= np.float32(1 / (32768 * np.sqrt(pcm.shape[1])))
     return Recording(resample(mono, rate, sample_rate), hashlib.sha256(pcm).hexdigest())
 
 
