@@ -23,7 +23,10 @@ import scipy.fft
 from detection.audio import ANALYSIS_RATE
 
 #: Which hashing this module makes; stored beside each catalog fingerprint (scheme 1 hashed exact bins).
-SCHEME = 2
+SCHEME = 3
+#: Schemes whose hashes this matcher reads: scheme 2 made the same hashes with five targets an
+#: anchor, a superset of scheme 3's, so it still matches (in a larger index) until registered again.
+MATCHABLE_SCHEMES = (2, 3)
 
 N_FFT = 1024
 HOP = 256
@@ -31,18 +34,12 @@ HOP = 256
 FRAME_SECONDS = HOP / ANALYSIS_RATE
 
 _WINDOW = np.hanning(N_FFT).astype(np.float32)
+#: A whole recording goes through the spectrogram and peak picking in blocks of this many frames,
+#: which stay in cache: a third faster than in one piece.
+_BLOCK_FRAMES = 256
 _LOW_BIN, _HIGH_BIN = 12, 500  # ~94 Hz to ~3.9 kHz
-_PEAK_FREQ_SPAN, _PEAK_TIME_SPAN = 31, 17  # neighbourhood in which a peak must be the maximum
 _ABOVE_FRAME_RATIO = np.float32(10 ** (6.0 / 20))  # a peak must stand 6 dB out of its frame's median
 _SILENCE_MAGNITUDE = np.float32(10 ** (-70.0 / 20))  # quieter than -70 dBFS-ish carries no peaks
-_FANOUT = 5  # targets paired with each anchor
-#: A dense fingerprint (for reading a line already known through talk or noise, see
-#: detection.match.echo) picks peaks in neighbourhoods half the size and pairs each anchor with 12
-#: targets, so the catalog's pairs are still among its own when louder sounds crowd the music (about
-#: three times the hashes; a quarter-size neighbourhood and 15 targets read a little more under talk,
-#: at twice the cost again).
-_DENSE_PEAK_SPANS = (21, 11)
-_DENSE_FANOUT = 12
 _TARGET_MIN_FRAMES, _TARGET_MAX_FRAMES = 3.0, 63.0  # closer pairs time too coarsely to hash
 _TARGET_MAX_OCTAVES = 1.5  # how far above or below its anchor a target may lie
 
@@ -81,13 +78,42 @@ class Peaks:
     bins: np.ndarray  # float32
 
 
+@dataclass(frozen=True)
+class Density:
+    """How many peaks a fingerprint picks (each the maximum of a neighbourhood of bins by frames) and
+    how many of the next peaks it pairs each anchor with."""
+
+    freq_span: int
+    time_span: int
+    fanout: int
+
+
+#: A window looked up in the index.
+QUERY = Density(31, 17, 5)
+#: What the index keeps of a recording: one target fewer an anchor, so the index is a fifth smaller
+#: and a query still finds a pair when one stray peak (a word, a burst of noise) slips in between.
+CATALOG = Density(31, 17, 4)
+#: A window read again for a line already known (see detection.match.echo): neighbourhoods half the
+#: size and 12 targets, so the catalog's pairs are still among its own when louder sounds crowd the
+#: music (about three times the hashes).
+ECHO = Density(21, 11, 12)
+#: The few windows read back for the start of a line heard for the first time (once a play, so the
+#: cost does not count): quarter-size neighbourhoods and 15 targets read a little more under talk.
+LOOK_BACK = Density(15, 9, 15)
+
+
 def spectrogram(samples: np.ndarray) -> np.ndarray:
     """STFT magnitude scaled so that a full-scale sine peaks near 1, shape (frames, bins)."""
     if len(samples) < N_FFT:
         return np.zeros((0, N_FFT // 2 + 1), dtype=np.float32)
     frames = np.lib.stride_tricks.sliding_window_view(samples, N_FFT)[::HOP]
+    spec = np.empty((len(frames), N_FFT // 2 + 1), np.float32)
     # scipy.fft keeps float32 (numpy's FFT would widen to float64 and take five times as long).
-    return np.abs(scipy.fft.rfft(frames * _WINDOW, axis=1)) * np.float32(4 / N_FFT)
+    for first in range(0, len(frames), _BLOCK_FRAMES):
+        np.abs(scipy.fft.rfft(frames[first:first + _BLOCK_FRAMES] * _WINDOW, axis=1),
+               out=spec[first:first + _BLOCK_FRAMES])
+    spec *= np.float32(4 / N_FFT)
+    return spec
 
 
 def _db(magnitude: np.ndarray) -> np.ndarray:
@@ -118,7 +144,7 @@ def _running_max(values: np.ndarray, span: int) -> np.ndarray:
     return np.maximum(best[:, :values.shape[1]], best[:, span - width:span - width + values.shape[1]])
 
 
-def find_peaks(spec: np.ndarray, freq_span: int = _PEAK_FREQ_SPAN, time_span: int = _PEAK_TIME_SPAN) -> Peaks:
+def find_peaks(spec: np.ndarray, freq_span: int = QUERY.freq_span, time_span: int = QUERY.time_span) -> Peaks:
     """Local maxima that stand out of their frame, refined between bins and frames on a dB scale.
 
     Picking works on magnitudes (dB order is the same), so only the peaks' neighbours are ever taken
@@ -131,7 +157,9 @@ def find_peaks(spec: np.ndarray, freq_span: int = _PEAK_FREQ_SPAN, time_span: in
     # The neighbourhood maximum is separable: the maximum along frequency everywhere, then along time
     # only at the few cells that are maxima of their frequency span, of their two neighbouring
     # frames, and loud enough.
-    along_freq = _running_max(band, freq_span)
+    along_freq = np.empty_like(band)
+    for first in range(0, len(band), _BLOCK_FRAMES):
+        along_freq[first:first + _BLOCK_FRAMES] = _running_max(band[first:first + _BLOCK_FRAMES], freq_span)
     middle = band.shape[1] // 2
     frame_median = np.partition(band, middle, axis=1)[:, middle:middle + 1]
     candidate = (band == along_freq) & (band > frame_median * _ABOVE_FRAME_RATIO) & (band > _SILENCE_MAGNITUDE)
@@ -153,7 +181,7 @@ def _cell(octaves: np.ndarray, per_octave: int, cells: int) -> np.ndarray:
     return np.clip(np.floor(octaves * per_octave), 0, cells - 1).astype(np.uint32)
 
 
-def pair_peaks(peaks: Peaks, fanout: int = _FANOUT) -> Fingerprint:
+def pair_peaks(peaks: Peaks, fanout: int = QUERY.fanout) -> Fingerprint:
     """Pair each anchor with the next peaks in its target zone and pack each pair into HASH_BITS."""
     n = len(peaks.frames)
     if n < 2:
@@ -188,9 +216,7 @@ def pair_gaps(hashes: np.ndarray) -> np.ndarray:
     return np.exp2(product_log - anchor_log)
 
 
-def fingerprint(samples: np.ndarray, dense: bool = False) -> Fingerprint:
-    """Fingerprint mono float32 samples at ANALYSIS_RATE (dense: see _DENSE_PEAK_SPANS)."""
-    spec = spectrogram(np.asarray(samples, dtype=np.float32))
-    if dense:
-        return pair_peaks(find_peaks(spec, *_DENSE_PEAK_SPANS), _DENSE_FANOUT)
-    return pair_peaks(find_peaks(spec))
+def fingerprint(samples: np.ndarray, density: Density = QUERY) -> Fingerprint:
+    """Fingerprint mono float32 samples at ANALYSIS_RATE."""
+    peaks = find_peaks(spectrogram(np.asarray(samples, dtype=np.float32)), density.freq_span, density.time_span)
+    return pair_peaks(peaks, density.fanout)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from detection.audio import ANALYSIS_RATE, pcm16_decode, pcm16_encode
-from detection.fingerprint import fingerprint
+from detection.fingerprint import ECHO, LOOK_BACK, fingerprint
 from detection.index import Index
 from detection.match import Match, MatchParams, echo, judge, same_line
 from detection.plays import Play, PlayParams, StationState, WindowResult, advance, alignment
@@ -76,7 +76,7 @@ def analyse(index: Index, window: Window, params: MatchParams = MatchParams(), r
                   discontinuity=window.discontinuity, final=window.final, icy_title=window.icy_title)
     # Lines heard just before that this window does not match: read them in a dense fingerprint.
     fading = [known for line in recall.lines if not verdict.heard(known := _in_window(line, window.start_at))]
-    dense = fingerprint(window.samples, dense=True) if fading else None
+    dense = fingerprint(window.samples, ECHO) if fading else None
     echoes = [found for known in fading if (found := echo(index, dense, known, params)) is not None]
     if verdict.match is not None:
         found = verdict.match
@@ -101,7 +101,7 @@ def _heard_since(index: Index, recall: Recall, line: tuple[int, float, float], h
     heard (only what precedes the evidence so far is read again, plus a second's overlap)."""
     for start_at, pcm in reversed(recall.earlier):
         before = pcm16_decode(pcm)[:max(0, int((heard_at - start_at + 1.0) * ANALYSIS_RATE))]
-        found = echo(index, fingerprint(before, dense=True), _in_window(line, start_at), params)
+        found = echo(index, fingerprint(before, LOOK_BACK), _in_window(line, start_at), params)
         if found is None:
             break
         # (A window may hear it only where it overlaps the later one: a song whose notes die away

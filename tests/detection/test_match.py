@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from detection.audio import resample
-from detection.fingerprint import FRAME_SECONDS, fingerprint
+from detection.fingerprint import ECHO, FRAME_SECONDS, fingerprint
 from detection.match import Match, _unlikely_count, calibrated_confidence, echo, match
 from synth.music import babble, song
 from tests.conftest import RATE
@@ -88,7 +88,7 @@ def test_a_known_line_under_talk_too_loud_to_match_is_read_in_a_dense_fingerprin
     talk = babble(9, 8, RATE)
     aired = intro + talk * rms(intro) / rms(talk) * 3.0  # the DJ 10 dB over the song's first 8 s
     assert match(catalog_index, query(aired)) is None
-    dense = fingerprint(resample(aired, RATE), dense=True)
+    dense = fingerprint(resample(aired, RATE), ECHO)
     heard = echo(catalog_index, dense, Match(10, 0.0, 1.0, 0, 0.0, 0.0, 0.0))
     assert heard is not None and heard.track_id == 10 and heard.first_hit_s < 1.0
     # The same hashes say nothing of another alignment or another track.
