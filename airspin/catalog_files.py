@@ -9,7 +9,7 @@ from pathlib import Path
 import asyncpg
 
 from detection.audio import ANALYSIS_RATE, decode_recording, read_tags
-from detection.fingerprint import CATALOG, Fingerprint, fingerprint
+from detection.fingerprint import Fingerprint, fingerprint
 from storage.catalog import TrackInfo, add_track
 
 AUDIO_SUFFIXES = {".mp3", ".ogg", ".oga", ".opus", ".flac", ".wav", ".m4a", ".aac", ".mp4"}
@@ -67,7 +67,7 @@ def prepare(path: Path, sidecar: dict[str, dict[str, str]]) -> tuple[TrackInfo, 
         rights_holders=parse_rights_holders(row.get("rights_holders")),
         source_path=str(path),
     )
-    return info, fingerprint(recording.samples, CATALOG)
+    return info, fingerprint(recording.samples)
 
 
 async def register_files(

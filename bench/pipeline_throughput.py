@@ -19,7 +19,7 @@ import numpy as np
 
 from airspin.catalog_files import prepare
 from detection.audio import ANALYSIS_RATE, pcm16_decode, pcm16_encode
-from detection.fingerprint import CATALOG, SCHEME, Fingerprint, fingerprint
+from detection.fingerprint import SCHEME, Fingerprint, fingerprint
 from detection.index import Index
 from detection.pipeline import chunk_recording, scan
 from synth.encode import write_audio
@@ -42,7 +42,7 @@ def catalog_fingerprints(tracks: int) -> tuple[list[Fingerprint], float]:
     for seed in range(1, tracks + 1):
         samples = song(seed, TRACK_SECONDS, ANALYSIS_RATE)
         started = time.process_time()
-        fps.append(fingerprint(samples, CATALOG))
+        fps.append(fingerprint(samples))
         spent += time.process_time() - started
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache, hashes=np.concatenate([f.hashes for f in fps]), frames=np.concatenate([f.frames for f in fps]),

@@ -26,7 +26,7 @@ import soxr
 
 from station_day import RATE, add_pink_noise, compress, load_recordings, lowpass, rms, talk
 from detection.audio import ANALYSIS_RATE
-from detection.fingerprint import CATALOG, fingerprint
+from detection.fingerprint import fingerprint
 from detection.index import Index
 from detection.match import FALSE_LINE, judge
 from ingest.file import decode_as_aired
@@ -115,7 +115,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     songs = load_recordings(args.music, args.tracks, rng)
     index = Index(list(range(len(songs))),
-                  [fingerprint(soxr.resample(s, RATE, ANALYSIS_RATE).astype(np.float32), CATALOG) for s in songs])
+                  [fingerprint(soxr.resample(s, RATE, ANALYSIS_RATE).astype(np.float32)) for s in songs])
     print(f"{len(songs)} catalog songs, {args.excerpts} windows of {WINDOW_S:.0f} s per condition")
     print(f"{'condition':22} {'right':>6} {'wrong':>6} {'speed err med/max':>18} {'offset err med':>15}")
     for name, (speed, transform) in CONDITIONS.items():

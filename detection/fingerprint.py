@@ -23,10 +23,7 @@ import scipy.fft
 from detection.audio import ANALYSIS_RATE
 
 #: Which hashing this module makes; stored beside each catalog fingerprint (scheme 1 hashed exact bins).
-SCHEME = 3
-#: Schemes whose hashes this matcher reads: scheme 2 made the same hashes with five targets an
-#: anchor, a superset of scheme 3's, so it still matches (in a larger index) until registered again.
-MATCHABLE_SCHEMES = (2, 3)
+SCHEME = 2
 
 N_FFT = 1024
 HOP = 256
@@ -88,11 +85,8 @@ class Density:
     fanout: int
 
 
-#: A window looked up in the index.
-QUERY = Density(31, 17, 5)
-#: What the index keeps of a recording: one target fewer an anchor, so the index is a fifth smaller
-#: and a query still finds a pair when one stray peak (a word, a burst of noise) slips in between.
-CATALOG = Density(31, 17, 4)
+#: What the index holds of a catalog recording, and what a window looks up in it.
+LANDMARKS = Density(31, 17, 5)
 #: A window read again for a line already known (see detection.match.echo): neighbourhoods half the
 #: size and 12 targets, so the catalog's pairs are still among its own when louder sounds crowd the
 #: music (about three times the hashes).
@@ -144,7 +138,7 @@ def _running_max(values: np.ndarray, span: int) -> np.ndarray:
     return np.maximum(best[:, :values.shape[1]], best[:, span - width:span - width + values.shape[1]])
 
 
-def find_peaks(spec: np.ndarray, freq_span: int = QUERY.freq_span, time_span: int = QUERY.time_span) -> Peaks:
+def find_peaks(spec: np.ndarray, freq_span: int = LANDMARKS.freq_span, time_span: int = LANDMARKS.time_span) -> Peaks:
     """Local maxima that stand out of their frame, refined between bins and frames on a dB scale.
 
     Picking works on magnitudes (dB order is the same), so only the peaks' neighbours are ever taken
@@ -181,7 +175,7 @@ def _cell(octaves: np.ndarray, per_octave: int, cells: int) -> np.ndarray:
     return np.clip(np.floor(octaves * per_octave), 0, cells - 1).astype(np.uint32)
 
 
-def pair_peaks(peaks: Peaks, fanout: int = QUERY.fanout) -> Fingerprint:
+def pair_peaks(peaks: Peaks, fanout: int = LANDMARKS.fanout) -> Fingerprint:
     """Pair each anchor with the next peaks in its target zone and pack each pair into HASH_BITS."""
     n = len(peaks.frames)
     if n < 2:
@@ -216,7 +210,7 @@ def pair_gaps(hashes: np.ndarray) -> np.ndarray:
     return np.exp2(product_log - anchor_log)
 
 
-def fingerprint(samples: np.ndarray, density: Density = QUERY) -> Fingerprint:
+def fingerprint(samples: np.ndarray, density: Density = LANDMARKS) -> Fingerprint:
     """Fingerprint mono float32 samples at ANALYSIS_RATE."""
     peaks = find_peaks(spectrogram(np.asarray(samples, dtype=np.float32)), density.freq_span, density.time_span)
     return pair_peaks(peaks, density.fanout)

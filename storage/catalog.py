@@ -7,7 +7,7 @@ import asyncpg
 import numpy as np
 
 from detection.audio import AUDIO_IDENTITY
-from detection.fingerprint import MATCHABLE_SCHEMES, SCHEME, Fingerprint
+from detection.fingerprint import SCHEME, Fingerprint
 from detection.index import Index
 
 
@@ -96,9 +96,8 @@ async def list_tracks(pool: asyncpg.Pool) -> list[asyncpg.Record]:
 
 
 async def stale_fingerprints(pool: asyncpg.Pool) -> int:
-    """Tracks whose fingerprint a scheme this matcher cannot read made: register their files again."""
-    return await pool.fetchval("SELECT count(*) FROM fingerprints WHERE scheme <> ALL($1::smallint[])",
-                               list(MATCHABLE_SCHEMES))
+    """Tracks whose fingerprint an older scheme made: register their files again to match them."""
+    return await pool.fetchval("SELECT count(*) FROM fingerprints WHERE scheme <> $1", SCHEME)
 
 
 async def catalog_version(pool: asyncpg.Pool) -> int:
@@ -108,14 +107,13 @@ async def catalog_version(pool: asyncpg.Pool) -> int:
 async def load_index(pool: asyncpg.Pool) -> tuple[int, Index]:
     """The whole catalog as a matching index, with the catalog version it reflects.
 
-    Tracks fingerprinted by a scheme outside MATCHABLE_SCHEMES are left out (their hashes mean nothing
-    to this matcher) until they are registered again; stale_fingerprints counts them.
+    Tracks fingerprinted by an older scheme are left out (their hashes mean nothing to this matcher)
+    until they are registered again; stale_fingerprints counts them.
     """
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         version = await conn.fetchval("SELECT version FROM catalog_version")
         rows = await conn.fetch(
-            "SELECT track_id, hashes, frames FROM fingerprints WHERE scheme = ANY($1::smallint[]) ORDER BY track_id",
-            list(MATCHABLE_SCHEMES))
+            "SELECT track_id, hashes, frames FROM fingerprints WHERE scheme = $1 ORDER BY track_id", SCHEME)
     fingerprints = [
         Fingerprint(np.frombuffer(row["hashes"], "<u4"), np.frombuffer(row["frames"], "<i4")) for row in rows
     ]

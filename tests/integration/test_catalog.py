@@ -91,18 +91,3 @@ async def test_a_track_hashed_the_older_way_is_known_again_by_its_reference(sett
     refused = await asyncio.to_thread(airspin, settings, "catalog", "add", str(tmp_path / "other" / "hashed-before.flac"),
                                       check=False)
     assert "registered already with different audio" in refused.stdout + refused.stderr
-
-
-async def test_a_fingerprint_of_the_five_target_scheme_still_matches_and_is_replaced_when_registered_again(
-        settings, pool, tmp_path):
-    write_audio(tmp_path / "five-targets.flac", song(405, 20, RATE), RATE)
-    await asyncio.to_thread(airspin, settings, "catalog", "add", str(tmp_path / "five-targets.flac"))
-    track_id = await pool.fetchval("SELECT id FROM tracks WHERE ref = 'five-targets'")
-    stale = await stale_fingerprints(pool)
-    await pool.execute("UPDATE fingerprints SET scheme = 2 WHERE track_id = $1", track_id)
-    _, index = await load_index(pool)
-    assert track_id in index.track_ids.tolist()
-    assert await stale_fingerprints(pool) == stale
-
-    await asyncio.to_thread(airspin, settings, "catalog", "add", str(tmp_path / "five-targets.flac"))
-    assert await pool.fetchval("SELECT scheme FROM fingerprints WHERE track_id = $1", track_id) == SCHEME
