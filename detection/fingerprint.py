@@ -89,11 +89,10 @@ class Density:
 LANDMARKS = Density(31, 17, 5)
 #: A window read again for a line already known (see detection.match.echo): neighbourhoods half the
 #: size and 12 targets, so the catalog's pairs are still among its own when louder sounds crowd the
-#: music (about three times the hashes).
+#: music (about three times the hashes).  Denser still reads no more: quarter-size neighbourhoods
+#: and 15 targets also put chance hits on the line before a song starts (one synthetic play began
+#: 3.5 s early).
 ECHO = Density(21, 11, 12)
-#: The few windows read back for the start of a line heard for the first time (once a play, so the
-#: cost does not count): quarter-size neighbourhoods and 15 targets read a little more under talk.
-LOOK_BACK = Density(15, 9, 15)
 
 
 def spectrogram(samples: np.ndarray) -> np.ndarray:

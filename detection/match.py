@@ -239,8 +239,8 @@ def echo(index: Index, query: Fingerprint, known: Match, params: MatchParams = M
     """The window's hits on a line already known (a track at an offset and speed), if more lie on it
     than chance would put there: the window still, or already, hears that airing, too faintly to match.
 
-    Meant for a dense query fingerprint (detection.fingerprint's ECHO or LOOK_BACK), looked up only
-    under the speed hypotheses next to the known speed.
+    Meant for a dense query fingerprint (detection.fingerprint's ECHO), looked up only under the
+    speed hypotheses next to the known speed.
     """
     slot = int(np.searchsorted(index.track_ids, known.track_id))
     if len(query) == 0 or slot == index.track_count or index.track_ids[slot] != known.track_id:

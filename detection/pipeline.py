@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from detection.audio import ANALYSIS_RATE, pcm16_decode, pcm16_encode
-from detection.fingerprint import ECHO, LOOK_BACK, fingerprint
+from detection.fingerprint import ECHO, fingerprint
 from detection.index import Index
 from detection.match import Match, MatchParams, echo, judge, same_line
 from detection.plays import Play, PlayParams, StationState, WindowResult, advance, alignment
@@ -101,7 +101,7 @@ def _heard_since(index: Index, recall: Recall, line: tuple[int, float, float], h
     heard (only what precedes the evidence so far is read again, plus a second's overlap)."""
     for start_at, pcm in reversed(recall.earlier):
         before = pcm16_decode(pcm)[:max(0, int((heard_at - start_at + 1.0) * ANALYSIS_RATE))]
-        found = echo(index, fingerprint(before, LOOK_BACK), _in_window(line, start_at), params)
+        found = echo(index, fingerprint(before, ECHO), _in_window(line, start_at), params)
         if found is None:
             break
         # (A window may hear it only where it overlaps the later one: a song whose notes die away
