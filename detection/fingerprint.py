@@ -121,8 +121,9 @@ def _vertex(before: np.ndarray, at: np.ndarray, after: np.ndarray) -> np.ndarray
     return np.clip(shift, -0.5, 0.5).astype(np.float32)
 
 
-def _running_max(values: np.ndarray, span: int) -> np.ndarray:
-    """The maximum of each row's `span` values centred on each cell (span odd), -inf past the ends.
+def _running_max(values: np.ndarray, span: int, out: np.ndarray | None = None) -> np.ndarray:
+    """The maximum of each row's `span` values centred on each cell (span odd), -inf past the ends
+    (written into `out` if given).
 
     Built by doubling (maxima of 2, 4, 8, ... cells, then two overlapping ones): a few passes of
     np.maximum, several times faster than a sliding-window filter.
@@ -134,7 +135,7 @@ def _running_max(values: np.ndarray, span: int) -> np.ndarray:
     while 2 * width <= span:
         best = np.maximum(best[:, :-width], best[:, width:])
         width *= 2
-    return np.maximum(best[:, :values.shape[1]], best[:, span - width:span - width + values.shape[1]])
+    return np.maximum(best[:, :values.shape[1]], best[:, span - width:span - width + values.shape[1]], out=out)
 
 
 def find_peaks(spec: np.ndarray, freq_span: int = LANDMARKS.freq_span, time_span: int = LANDMARKS.time_span) -> Peaks:
@@ -152,7 +153,7 @@ def find_peaks(spec: np.ndarray, freq_span: int = LANDMARKS.freq_span, time_span
     # frames, and loud enough.
     along_freq = np.empty_like(band)
     for first in range(0, len(band), _BLOCK_FRAMES):
-        along_freq[first:first + _BLOCK_FRAMES] = _running_max(band[first:first + _BLOCK_FRAMES], freq_span)
+        _running_max(band[first:first + _BLOCK_FRAMES], freq_span, out=along_freq[first:first + _BLOCK_FRAMES])
     middle = band.shape[1] // 2
     frame_median = np.partition(band, middle, axis=1)[:, middle:middle + 1]
     candidate = (band == along_freq) & (band > frame_median * _ABOVE_FRAME_RATIO) & (band > _SILENCE_MAGNITUDE)

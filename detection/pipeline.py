@@ -74,16 +74,17 @@ def analyse(index: Index, window: Window, params: MatchParams = MatchParams(), r
     verdict = judge(index, fingerprint(window.samples), params)
     fields = dict(start_at=window.start_at, end_at=window.end_at, session=window.session,
                   discontinuity=window.discontinuity, final=window.final, icy_title=window.icy_title)
+    known = [_in_window(line, window.start_at) for line in recall.lines]
     # Lines heard just before that this window does not match: read them in a dense fingerprint.
-    fading = [known for line in recall.lines if not verdict.heard(known := _in_window(line, window.start_at))]
+    fading = [line for line in known if not verdict.heard(line)]
     dense = fingerprint(window.samples, ECHO) if fading else None
-    echoes = [found for known in fading if (found := echo(index, dense, known, params)) is not None]
+    echoes = [found for line in fading if (found := echo(index, dense, line, params)) is not None]
     if verdict.match is not None:
         found = verdict.match
         fields.update(track_id=found.track_id, track_offset_s=found.track_offset_s, speed=found.speed, score=found.score,
                       confidence=found.confidence, first_hit_at=window.start_at + found.first_hit_s,
                       last_hit_at=window.start_at + found.last_hit_s)
-        if not any(same_line(found, _in_window(line, window.start_at)) for line in recall.lines):
+        if not any(same_line(found, line) for line in known):
             # A line heard for the first time: the windows before may hold its start, too faint to match.
             fields["first_hit_at"] = _heard_since(index, recall, _line(found, window.start_at),
                                                   fields["first_hit_at"], params)
