@@ -1,12 +1,12 @@
 """An in-memory inverted index from hash to (track, frame), built from per-track fingerprints.
 
-Four bytes an entry, sorted by hash and searched with numpy:
-- an entry's location is its frame counted as if the catalog were one recording, track after track
-  (about 22 bits for a thousand two-minute tracks); the track is found from where each one starts;
-- the hash's low bits fill the rest of the 32, and its high bits are implicit: a table of where each
-  group of hashes starts, sized to the catalog at 32 to 64 entries a group (512 kB, or 0.26 kB per
-  catalog minute, at a thousand two-minute tracks);
-- entries are 64-bit in a catalog too large for that (some 38,000 hours), so nothing is truncated.
+An entry is one number, hash x catalog frames + location: its frame counted as if the catalog were one
+recording, track after track (the track is found from where each one starts).  The sorted numbers are
+stored Elias-Fano coded: each one's low bits as they are, its high bits (its bucket, spanning about as
+many numbers as there are entries) as a run of ones ended by a zero, a run for every bucket.  That is
+about two bits an entry over the bits that tell entries apart: some 26 bits (3.2 bytes) an entry at
+any catalog size, where entries of a fixed width take 32 to stay byte-aligned.  A lookup reaches its bucket's run by counting zeros,
+a word at a time, from the start kept for every 64th bucket: no search, no branch per lookup.
 Hashes too common to say which track is playing are not kept at all (see _CROWDED_FACTOR).
 Rebuilding it when the catalog changes takes a sort.
 """
@@ -23,7 +23,6 @@ from detection.fingerprint import HASH_BITS, Fingerprint
 #: would make most of the votes to count: the index leaves it out.
 _CROWDED_FACTOR = 3
 _MIN_CROWDED = 16
-_GROUP_ENTRIES = 32
 
 
 @dataclass(frozen=True)
@@ -40,47 +39,97 @@ class Postings:
         return Postings(empty, empty, empty)
 
 
+#: Where every 2**_SAMPLE_BITS-th bucket's run starts is kept: half a bit a bucket, and a lookup counts
+#: zeros through a few words at most.
+_SAMPLE_BITS = 6
+_ONE = np.uint64(1)
+_BYTES_ONES = np.uint64(0x0101010101010101)
+_BYTES_HIGH = np.uint64(0x8080808080808080)
+#: _NTH_BIT[byte, n]: where the byte's (n + 1)-th set bit is.
+_NTH_BIT = np.array([[bit for bit in range(8) if byte >> bit & 1] + [0] * (8 - byte.bit_count())
+                     for byte in range(256)], np.int64)
+
+
+def _nth_set_bit(words: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Where each word's n-th set bit is (n from 1): the byte from running counts of set bits kept a
+    byte each within the word, then the bit from a table."""
+    counts = words - ((words >> _ONE) & np.uint64(0x5555555555555555))
+    counts = (counts & np.uint64(0x3333333333333333)) + ((counts >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    counts = (counts + (counts >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    running = counts * _BYTES_ONES  # byte i: the set bits of bytes 0..i
+    # A byte's high bit survives (128 + n - 1 - running) when its running count is under n.
+    below = ((n - 1).astype(np.uint64) * _BYTES_ONES | _BYTES_HIGH) - running
+    shift = np.bitwise_count(below & _BYTES_HIGH).astype(np.uint64) * np.uint64(8)
+    before = np.where(shift > 0, ((running << np.uint64(8)) >> shift) & np.uint64(0xFF), 0).astype(np.int64)
+    byte = ((words >> shift) & np.uint64(0xFF)).astype(np.int64)
+    return shift.astype(np.int64) + _NTH_BIT[byte, n - before - 1]
+
+
+def _fields_at(words: np.ndarray, bits: np.ndarray) -> np.ndarray:
+    """The 64 bits of `words` (uint64, padded by one word) from each bit position, lowest first."""
+    at, offset = bits >> 6, (bits & 63).astype(np.uint64)
+    # Two shifts for the next word's part: one of 64 (offset 0) is not defined.
+    return (words[at] >> offset) | ((words[at + 1] << _ONE) << (np.uint64(63) - offset))
+
+
+def _pack(values: np.ndarray, width: int) -> np.ndarray:
+    """`values` (uint64, each below 2**width) as consecutive width-bit fields in uint64 words, padded."""
+    # A whole number of bytes each piece (a multiple of 8 values), and a bounded bit-per-byte copy.
+    piece = 1 << 20
+    parts = [np.packbits(((values[at:at + piece, None] >> np.arange(width, dtype=np.uint64)) & _ONE).astype(np.uint8),
+                         bitorder="little")
+             for at in range(0, len(values), piece)]
+    return _as_words(np.concatenate([np.zeros(0, np.uint8), *parts]))
+
+
+def _as_words(packed: np.ndarray) -> np.ndarray:
+    """Packed bytes as little-endian uint64 words, with a spare zero word at the end for reads across."""
+    return np.concatenate([packed, np.zeros(-len(packed) % 8 + 8, np.uint8)]).view("<u8")
+
+
 class Index:
     def __init__(self, track_ids: list[int], fingerprints: list[Fingerprint]):
         self.track_ids = np.asarray(track_ids, dtype=np.int64)
         lengths = np.array([int(fp.frames.max()) + 1 if len(fp) else 0 for fp in fingerprints], dtype=np.int64)
-        self.track_frames = lengths  # how many frames each track's fingerprint spans
+        self.track_frames = lengths
         self._track_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-        # A location's track: the track where its block of frames starts, then the next while it lies
-        # past that one's start.  Blocks no longer than most tracks keep that to a step or two.
         positive = lengths[lengths > 0]
         self._block_bits = int(np.clip(np.floor(np.log2(positive.min())) if len(positive) else 0, 6, 16))
         block_starts = np.arange((int(lengths.sum()) >> self._block_bits) + 1, dtype=np.int64) << self._block_bits
         self._block_slots = (np.searchsorted(self._track_starts, block_starts, side="right") - 1).astype(np.int64)
         self._next_starts = np.append(self._track_starts[1:], np.iinfo(np.int64).max)
-        self._location_bits = max(1, int(lengths.sum()).bit_length())
-        width = 32 if self._location_bits <= 32 else 64
-        self._low_bits = min(HASH_BITS, width - self._location_bits)
+        self._frames = frames = max(1, int(lengths.sum()))
         if fingerprints and sum(len(fp) for fp in fingerprints):
-            hashes = _mix(np.concatenate([fp.hashes for fp in fingerprints])).astype(np.uint64)
+            hashes = _mix(np.concatenate([fp.hashes for fp in fingerprints]))
             locations = np.concatenate([fp.frames.astype(np.int64) + start
-                                        for fp, start in zip(fingerprints, self._track_starts)]).astype(np.uint64)
+                                        for fp, start in zip(fingerprints, self._track_starts)])
         else:
-            hashes, locations = np.zeros(0, np.uint64), np.zeros(0, np.uint64)
-        keys = np.sort((hashes << np.uint64(self._location_bits)) | locations)
-        hashes = keys >> np.uint64(self._location_bits)
-        run_starts = np.flatnonzero(np.diff(hashes.astype(np.int64), prepend=-1))
+            hashes, locations = np.zeros(0, np.int64), np.zeros(0, np.int64)
+        keys = np.sort(hashes * frames + locations).astype(np.uint64)
+        hashes = (keys // np.uint64(frames)).astype(np.int64)
+        run_starts = np.flatnonzero(np.diff(hashes, prepend=-1))
         run_lengths = np.diff(run_starts, append=len(hashes))
         self._crowded = max(_MIN_CROWDED, int(_CROWDED_FACTOR * len(hashes) / max(1, len(run_starts))))
         keys = keys[np.repeat(run_lengths <= self._crowded, run_lengths)]
         self.dropped = len(hashes) - len(keys)
-        # About _GROUP_ENTRIES entries a group keeps the bisection short and the table small; a group
-        # is never wider than the low bits an entry keeps.
-        wanted = max(0, (len(keys) // _GROUP_ENTRIES).bit_length() - 1)
-        self._group_shift = HASH_BITS - max(HASH_BITS - self._low_bits, min(HASH_BITS, wanted))
-        # One start past the last group too, where the search for the largest hash + 1 lands.
-        starts = np.searchsorted(keys >> np.uint64(self._location_bits + self._group_shift),
-                                 np.arange((1 << (HASH_BITS - self._group_shift)) + 2))
-        self._group_starts = starts.astype(np.uint32 if len(keys) < 1 << 32 else np.int64)
-        self._widest_group = int(np.diff(self._group_starts.astype(np.int64)).max(initial=0))
-        # Within a group, entries sort by (low hash bits, location): the entry itself.
-        self._entries = (keys & np.uint64((1 << (self._low_bits + self._location_bits)) - 1)).astype(
-            np.uint32 if width == 32 else np.uint64)
+        entries = len(keys)
+        universe = (1 << HASH_BITS) * frames
+        # About as many buckets as entries (Elias-Fano's choice), and no hash over more than two.
+        self._low_bits = max((frames - 1).bit_length(), (universe // max(1, entries)).bit_length() - 1)
+        buckets = ((universe - 1) >> self._low_bits) + 1
+        high = (keys >> np.uint64(self._low_bits)).astype(np.int64)
+        # A one for each entry, a zero at the end of each bucket; and spare zeros past the last one, so
+        # that reads past it find empty buckets.
+        unary = np.zeros(entries + buckets + 256, np.uint8)
+        unary[high + np.arange(entries)] = 1
+        self._unary = _as_words(np.packbits(unary, bitorder="little"))
+        self._lows = _pack(keys & np.uint64((1 << self._low_bits) - 1), self._low_bits)
+        sampled = np.arange(0, buckets + (1 << _SAMPLE_BITS) + 1, 1 << _SAMPLE_BITS)
+        starts = np.searchsorted(high, sampled) + sampled
+        self._bucket_starts = starts.astype(np.uint32 if starts[-1] < 1 << 32 else np.int64)
+        # How many words a lookup may count zeros through: as many as the fullest sample's runs take.
+        self._span_words = int(((starts[1:] - 1 >> 6) - (starts[:-1] >> 6) + 1).max(initial=1))
+        self._entries = entries
 
     @property
     def track_count(self) -> int:
@@ -88,50 +137,66 @@ class Index:
 
     @property
     def nbytes(self) -> int:
-        return (self._entries.nbytes + self._group_starts.nbytes + self._track_starts.nbytes
+        return (self._unary.nbytes + self._lows.nbytes + self._bucket_starts.nbytes + self._track_starts.nbytes
                 + self._block_slots.nbytes + self._next_starts.nbytes)
 
-    def _bisect(self, first: np.ndarray, size: np.ndarray, before: np.ufunc, bound: np.ndarray,
-                halvings: int) -> np.ndarray:
-        """The first entry not `before` (np.less or np.less_equal) `bound` in each run [first, first + size)
-        of sorted entries, taking as many halvings as the longest run needs, without branching per search."""
-        for _ in range(halvings):
-            half = size >> 1
-            below = before(self._entries[np.minimum(first + half, len(self._entries) - 1)], bound)
-            below &= size > 0
-            first += np.where(below, half + 1, 0)
-            size = np.where(below, size - half - 1, half)
-        return first
+    def _bucket_begins(self, buckets: np.ndarray) -> np.ndarray:
+        """The bit where each bucket's run of ones starts: past as many zeros as buckets before it."""
+        first = self._bucket_starts[buckets >> _SAMPLE_BITS].astype(np.int64)
+        skip = buckets & ((1 << _SAMPLE_BITS) - 1)
+        word = first >> 6
+        # One row per word of the span, one column per lookup: the sums run down contiguous rows.
+        words = self._unary[np.minimum(word + np.arange(self._span_words)[:, None], len(self._unary) - 1)]
+        words[0] |= (_ONE << (first & 63).astype(np.uint64)) - _ONE
+        passed = np.cumsum(64 - np.bitwise_count(words), axis=0, dtype=np.int64)
+        at = np.minimum((passed < skip).sum(axis=0), self._span_words - 1)
+        columns = np.arange(len(buckets))
+        zeros = ~words[at, columns]
+        rank = skip - passed[at, columns] + np.bitwise_count(zeros).astype(np.int64)  # which zero of the word, from 1
+        return np.where(skip == 0, first, (word + at) * 64 + _nth_set_bit(zeros, np.maximum(rank, 1)) + 1)
 
     def lookup(self, query_hashes: np.ndarray) -> Postings:
-        if len(self._entries) == 0:
+        if self._entries == 0:
             return Postings.none()
-        keys = _mix(query_hashes.astype(np.int64))
-        group_first = self._group_starts[keys >> self._group_shift].astype(np.int64)
-        group_end = self._group_starts[(keys >> self._group_shift) + 1].astype(np.int64)
-        low = ((keys & ((1 << self._low_bits) - 1)) << self._location_bits).astype(self._entries.dtype)
-        # A hash's entries start after those of lower hashes in its group, and end at most `crowded` later.
-        left = self._bisect(group_first, group_end - group_first, np.less, low, self._widest_group.bit_length())
-        right = self._bisect(left.copy(), np.minimum(group_end - left, self._crowded), np.less_equal,
-                             low | self._entries.dtype.type((1 << self._location_bits) - 1), self._crowded.bit_length())
-        counts = right - left
-        total = int(counts.sum())
+        first_key = _mix(query_hashes.astype(np.int64)) * self._frames
+        bucket = first_key >> self._low_bits
+        spans_two = (first_key + self._frames - 1) >> self._low_bits != bucket
+        begin = self._bucket_begins(bucket)
+        # The two buckets' sizes are the runs of ones there: read at once unless they are long.
+        bits = _fields_at(self._unary, begin)
+        count = np.bitwise_count(bits ^ (bits + _ONE)).astype(np.int64) - 1
+        after = bits >> np.minimum(count + 1, 63).astype(np.uint64)
+        second = np.bitwise_count(after ^ (after + _ONE)).astype(np.int64) - 1
+        unsure = count + second + 2 > 64
+        if unsure.any():
+            ends = self._bucket_begins(np.concatenate([bucket[unsure] + 1, bucket[unsure] + 2]))
+            half = int(unsure.sum())
+            count[unsure] = ends[:half] - begin[unsure] - 1
+            second[unsure] = ends[half:] - ends[:half] - 1
+        total_counts = count + np.where(spans_two, second, 0)
+        total = int(total_counts.sum())
         if total == 0:
             return Postings.none()
-        starts = np.repeat(left - (np.cumsum(counts) - counts), counts)
-        locations = (self._entries[np.arange(total) + starts] & ((1 << self._location_bits) - 1)).astype(np.int64)
+        owner = np.repeat(np.arange(len(bucket)), total_counts)
+        within = np.arange(total) - np.repeat(np.cumsum(total_counts) - total_counts, total_counts)
+        entry = (begin - bucket)[owner] + within
+        lows = _fields_at(self._lows, entry * self._low_bits) & np.uint64((1 << self._low_bits) - 1)
+        high = bucket[owner] + (within >= count[owner])
+        locations = ((high << self._low_bits) | lows.astype(np.int64)) - first_key[owner]
+        keep = (locations >= 0) & (locations < self._frames)
+        locations, owner = locations[keep], owner[keep]
         slots = self._block_slots[locations >> self._block_bits]
         while (past := locations >= self._next_starts[slots]).any():
             slots += past
         return Postings(
             track_slots=slots.astype(np.int32),
             track_frames=(locations - self._track_starts[slots]).astype(np.int32),
-            query_rows=np.repeat(np.arange(len(counts)), counts),
+            query_rows=owner,
         )
 
 
 #: Hashes cluster (most anchors sit in a few octaves); the index files each under hash x _MIX mod
-#: 2**HASH_BITS, a one-to-one shuffle that spreads them evenly over the groups, so no search is long.
+#: 2**HASH_BITS, a one-to-one shuffle that spreads them evenly over the buckets, so no lookup counts long.
 _MIX = 0x1E3779B1 & ((1 << HASH_BITS) - 1)
 
 

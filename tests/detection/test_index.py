@@ -1,7 +1,7 @@
 import numpy as np
 
 from detection.fingerprint import HASH_BITS, Fingerprint
-from detection.index import Index
+from detection.index import _MIX, Index
 
 
 def fingerprint_of(rng, entries: int, frames: int) -> Fingerprint:
@@ -38,7 +38,7 @@ def test_catalogs_past_32_bits_of_frames_keep_every_location_bit():
     assert sorted(zip(found.track_slots.tolist(), found.track_frames.tolist())) == [(1, (1 << 31) - 1), (2, 0)]
 
 
-def test_hashes_too_common_to_tell_tracks_apart_are_left_out_at_four_bytes_an_entry():
+def test_hashes_too_common_to_tell_tracks_apart_are_left_out_and_entries_take_about_two_bits_over_their_information():
     rng = np.random.default_rng(5)
     tracks = [Fingerprint(np.concatenate([[77] * 40, rng.integers(1000, 1 << HASH_BITS, 400)]).astype(np.uint32),
                           np.arange(440, dtype=np.int32)) for _ in range(100)]
@@ -46,7 +46,9 @@ def test_hashes_too_common_to_tell_tracks_apart_are_left_out_at_four_bytes_an_en
     assert len(index.lookup(np.array([77], np.uint32)).track_slots) == 0  # 4,000 entries against ~1 a hash
     assert index.lookup(tracks[3].hashes[-1:]).track_slots.tolist() == [3]
     assert index.dropped == 4000
-    assert index.nbytes <= 4 * 40_000 + 64_000  # entries, and a group table sized to the catalog
+    # 40,000 entries among 2**25 hashes x 44,000 frames: 25.1 bits tell them apart.  Elias-Fano adds
+    # about two; the bucket samples and the track tables (large beside 440-frame tracks) add 1.25 at most.
+    assert index.nbytes * 8 <= 40_000 * (25.1 + 2 + 1.25)
 
 
 def test_an_empty_catalog_finds_nothing():
@@ -61,3 +63,35 @@ def test_tracks_of_a_few_frames_or_none_are_told_apart():
     found = Index(list(range(len(tracks))), tracks).lookup(np.array([42], np.uint32))
     got = sorted(zip(found.track_slots.tolist(), found.track_frames.tolist()))
     assert got == sorted((slot, frame) for slot, f in enumerate(frames) for frame in f)
+
+
+def test_long_runs_of_entries_and_hashes_across_two_buckets_are_found_whole():
+    # Twenty hashes of thirty entries each let a hash keep 70 (too many for one read of a bucket's run),
+    # and some hashes' keys straddle the boundary between two buckets.
+    rng = np.random.default_rng(11)
+    frames = 5_000
+
+    def catalog(hashes: list[int], counts: list[int]) -> list[Fingerprint]:
+        entries = np.repeat(hashes, counts)
+        track = rng.integers(0, 4, len(entries))
+        return [Fingerprint(entries[track == t].astype(np.uint32),
+                            np.append(rng.integers(0, frames - 1, int((track == t).sum()) - 1), frames - 1).astype(np.int32))
+                for t in range(4)]
+
+    counts = [70] + [30] * 20 + [8] * 4
+    layout = Index(list(range(4)), catalog(list(range(1, len(counts) + 1)), counts))
+    # A hash's keys are hash x catalog frames + frame, filed by bucket (key >> low bits) after the
+    # index's one-to-one mix of hashes: undo the mix for hashes whose keys cross a bucket boundary.
+    bucket, span = 1 << layout._low_bits, layout._frames
+    unmix = pow(_MIX, -1, 1 << HASH_BITS)
+    straddling = [(((c * bucket) // span) * unmix) % (1 << HASH_BITS) for c in range(1, 200)
+                  if (c * bucket) % span and (c * bucket) // span < 1 << HASH_BITS][:4]
+    hashes = list(range(1, len(counts) - 3)) + straddling
+    tracks = catalog(hashes, counts)
+    index = Index(list(range(4)), tracks)
+    assert (index._low_bits, index._frames, index.dropped) == (layout._low_bits, layout._frames, 0)
+    found = index.lookup(np.array(hashes, np.uint32))
+    got = sorted(zip(found.track_slots.tolist(), found.track_frames.tolist(), found.query_rows.tolist()))
+    expected = sorted((slot, int(frame), row) for row, q_hash in enumerate(hashes)
+                      for slot, fp in enumerate(tracks) for h, frame in zip(fp.hashes, fp.frames) if h == q_hash)
+    assert got == expected and len(got) == sum(counts)
