@@ -235,16 +235,24 @@ def _lines(hits: _Hits, cells: np.ndarray, count: int) -> list[_Line]:
     return sorted(lines, key=lambda line: -line.score)
 
 
-def echo(index: Index, query: Fingerprint, known: Match, params: MatchParams = MatchParams()) -> Match | None:
-    """The window's hits on a line already known (a track at an offset and speed), if more lie on it
-    than chance would put there: the window still, or already, hears that airing, too faintly to match.
+@dataclass(frozen=True)
+class LineReading:
+    """What a window says about one line already known."""
+
+    hits: int  # hashes on the line
+    heard: Match | None  # the line as the window hears it, if more hits lie on it than chance would put there
+
+
+def read_line(index: Index, query: Fingerprint, known: Match, params: MatchParams = MatchParams()) -> LineReading:
+    """The window's hits on a line already known (a track at an offset and speed): whether it still,
+    or already, hears that airing, too faintly to match.
 
     Meant for a dense query fingerprint (detection.fingerprint's ECHO), looked up only under the
     speed hypotheses next to the known speed.
     """
     slot = int(np.searchsorted(index.track_ids, known.track_id))
     if len(query) == 0 or slot == index.track_count or index.track_ids[slot] != known.track_id:
-        return None
+        return LineReading(0, None)
     # The hypotheses within 0.7 of a cell of the known speed: a peak near a cell's edge lands in either.
     at = np.log2(known.speed) * ANCHOR_CELLS_PER_OCTAVE + MAX_SHIFT
     hits = _hits(index, query, np.arange(max(0, math.floor(at - 0.3)), min(2 * MAX_SHIFT, math.ceil(at + 0.3)) + 1))
@@ -256,10 +264,16 @@ def echo(index: Index, query: Fingerprint, known: Match, params: MatchParams = M
     # The track's hits off the line spread over all of it: the share of them a line's band would
     # catch by chance sets how many hits on it are news.
     chance = len(x) * 2 * _INLIER_FRAMES / max(1, int(index.track_frames[slot]))
-    if on_line.sum() < max(params.echo_score, _unlikely_count(chance, params.echo_false_rate)):
-        return None
+    count = int(on_line.sum())
+    if count < max(params.echo_score, _unlikely_count(chance, params.echo_false_rate)):
+        return LineReading(count, None)
     ends = hits.target_frames[hits.query_rows[cells][on_line]]
-    return _describe(index, _Line(slot, known.speed, start_frame, x[on_line], ends), 0.0)
+    return LineReading(count, _describe(index, _Line(slot, known.speed, start_frame, x[on_line], ends), 0.0))
+
+
+def echo(index: Index, query: Fingerprint, known: Match, params: MatchParams = MatchParams()) -> Match | None:
+    """The known line as the window hears it, if it does (see read_line)."""
+    return read_line(index, query, known, params).heard
 
 
 def _unlikely_count(mean: float, rate: float) -> int:

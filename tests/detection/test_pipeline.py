@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 
 from detection.audio import resample
-from detection.fingerprint import fingerprint
-from detection.match import match
+from detection import pipeline
+from detection.fingerprint import FRAME_SECONDS, fingerprint
+from detection.match import LineReading, Match, MatchParams, match, read_line
 from detection.pipeline import chunk_recording, scan
 from synth.music import babble, song
 from tests.conftest import RATE
@@ -97,3 +98,38 @@ def test_a_station_playing_a_song_faster_or_slower_logs_one_play_with_its_speed(
     assert abs(play.start_at - 4) < 1.0 and abs(play.end_at - (4 + aired_s)) < 1.0
     assert abs(play.speed - speed) < 0.005
     assert abs(play.track_offset_start_s - 5) < 1.0 and abs(play.track_offset_end_s - 55) < 1.0
+
+
+def test_a_new_line_heard_only_at_a_later_frame_phase_is_dated_in_the_window_s_own_time(
+        catalog_songs, catalog_index, monkeypatch):
+    window = resample(np.concatenate([silence(3), catalog_songs[3][10 * RATE:15 * RATE]]), RATE)
+    known = Match(track_id=3, track_offset_s=7.0, speed=1.0, score=0, confidence=0.0, first_hit_s=0.0, last_hit_s=0.0)
+    at_first_phase = pipeline._echo_at_phases(catalog_index, window, known, MatchParams())
+    calls = []
+
+    def faint_at_the_first_phase(*args):
+        calls.append(args)
+        reading = read_line(*args)
+        return LineReading(1, None) if len(calls) == 1 else reading
+
+    monkeypatch.setattr(pipeline, "read_line", faint_at_the_first_phase)
+    at_second_phase = pipeline._echo_at_phases(catalog_index, window, known, MatchParams())
+    assert len(calls) == 2 and at_second_phase.track_offset_s == 7.0
+    # The second phase skips a fraction of a frame; the hits it finds are the same music, at most a
+    # frame away once taken back to the window's start.
+    assert abs(at_second_phase.first_hit_s - at_first_phase.first_hit_s) <= FRAME_SECONDS
+    assert abs(at_second_phase.last_hit_s - at_first_phase.last_hit_s) <= FRAME_SECONDS
+    assert abs(at_first_phase.first_hit_s - 3.0) < 0.5 and abs(at_first_phase.last_hit_s - 8.0) < 0.5
+
+
+def test_a_phase_that_hears_nothing_of_a_new_line_ends_the_search(catalog_index, monkeypatch):
+    known = Match(track_id=3, track_offset_s=7.0, speed=1.0, score=0, confidence=0.0, first_hit_s=0.0, last_hit_s=0.0)
+    calls = []
+
+    def counted(*args):
+        calls.append(args)
+        return read_line(*args)
+
+    monkeypatch.setattr(pipeline, "read_line", counted)
+    assert pipeline._echo_at_phases(catalog_index, resample(silence(8), RATE), known, MatchParams()) is None
+    assert len(calls) == 1
