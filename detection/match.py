@@ -115,13 +115,18 @@ class _Hits:
     target_frames: np.ndarray  # query frame of each query hash's target peak
 
 
-def _hits(index: Index, query: Fingerprint, shift_indices: np.ndarray = np.arange(len(_SHIFTS))) -> _Hits:
+def _hits(index: Index, query: Fingerprint, shift_indices: np.ndarray = np.arange(len(_SHIFTS)),
+          slot: int | None = None) -> _Hits:
+    """The hits under the given speed hypotheses (only on the track in `slot`, if given)."""
     anchors = (query.hashes // ANCHOR_STEP).astype(np.int64)
     shifted = anchors[None, :] - _SHIFTS[shift_indices, None]
     usable = (shifted >= 0) & (shifted < ANCHOR_CELLS)
     tried, hash_of_row = np.nonzero(usable)
     shift_of_row = shift_indices[tried]
     postings: Postings = index.lookup(query.hashes[hash_of_row].astype(np.int64) - _SHIFTS[shift_of_row] * ANCHOR_STEP)
+    if slot is not None:
+        on_track = postings.track_slots == slot
+        postings = Postings(postings.track_slots[on_track], postings.track_frames[on_track], postings.query_rows[on_track])
     shift_index = shift_of_row[postings.query_rows]
     rows = hash_of_row[postings.query_rows]
     query_frames = query.frames[rows].astype(np.float64)
@@ -255,11 +260,10 @@ def read_line(index: Index, query: Fingerprint, known: Match, params: MatchParam
         return LineReading(0, None)
     # The hypotheses within 0.7 of a cell of the known speed: a peak near a cell's edge lands in either.
     at = np.log2(known.speed) * ANCHOR_CELLS_PER_OCTAVE + MAX_SHIFT
-    hits = _hits(index, query, np.arange(max(0, math.floor(at - 0.3)), min(2 * MAX_SHIFT, math.ceil(at + 0.3)) + 1))
+    hits = _hits(index, query, np.arange(max(0, math.floor(at - 0.3)), min(2 * MAX_SHIFT, math.ceil(at + 0.3)) + 1),
+                 slot)
     start_frame = known.track_offset_s / FRAME_SECONDS
-    cells = slice(*np.searchsorted(hits.keys, [(slot * _KEY_SHIFTS) << _BUCKET_BITS,
-                                                ((slot + 1) * _KEY_SHIFTS) << _BUCKET_BITS]))
-    x, y = hits.query_frames[cells], hits.track_frames[cells]
+    x, y = hits.query_frames, hits.track_frames
     on_line = np.abs(y - known.speed * x - start_frame) <= _INLIER_FRAMES
     # The track's hits off the line spread over all of it: the share of them a line's band would
     # catch by chance sets how many hits on it are news.
@@ -267,7 +271,7 @@ def read_line(index: Index, query: Fingerprint, known: Match, params: MatchParam
     count = int(on_line.sum())
     if count < max(params.echo_score, _unlikely_count(chance, params.echo_false_rate)):
         return LineReading(count, None)
-    ends = hits.target_frames[hits.query_rows[cells][on_line]]
+    ends = hits.target_frames[hits.query_rows[on_line]]
     return LineReading(count, _describe(index, _Line(slot, known.speed, start_frame, x[on_line], ends), 0.0))
 
 
