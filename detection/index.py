@@ -109,8 +109,8 @@ class Index:
         hashes = (keys // np.uint64(frames)).astype(np.int64)
         run_starts = np.flatnonzero(np.diff(hashes, prepend=-1))
         run_lengths = np.diff(run_starts, append=len(hashes))
-        self._crowded = max(_MIN_CROWDED, int(_CROWDED_FACTOR * len(hashes) / max(1, len(run_starts))))
-        keys = keys[np.repeat(run_lengths <= self._crowded, run_lengths)]
+        crowded = max(_MIN_CROWDED, int(_CROWDED_FACTOR * len(hashes) / max(1, len(run_starts))))
+        keys = keys[np.repeat(run_lengths <= crowded, run_lengths)]
         self.dropped = len(hashes) - len(keys)
         entries = len(keys)
         universe = (1 << HASH_BITS) * frames
