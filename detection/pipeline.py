@@ -99,7 +99,7 @@ def analyse(index: Index, window: Window, params: MatchParams = MatchParams(), r
 #: A line's first, faint hashes are few, and which few depends on where the analysis frames fall
 #: against the track's own.  Reading back to a new line's start, a phase that hears a little of it, but
 #: too little, is followed by the next, this many in all, a fraction of a frame apart.  (A phase that
-#: hears nothing of it ends the search: six in ten of those reads on the Debian bench days.)
+#: hears nothing of it ends the search: most reads that fail hear nothing, and they are not worth more.)
 ECHO_PHASES = 4
 
 
