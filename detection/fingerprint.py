@@ -202,6 +202,18 @@ def pair_peaks(peaks: Peaks, fanout: int = LANDMARKS.fanout) -> Fingerprint:
     return Fingerprint(hashes, np.round(frames[a_idx]).astype(np.int32))
 
 
+def with_time_neighbours(fp: Fingerprint) -> Fingerprint:
+    """The fingerprint with each hash also under the time x frequency cells either side: the hashes its
+    pairs would have had with their peaks' times a fraction of a frame off, as noise and talk over the
+    music move them."""
+    product = fp.hashes & ((1 << _PRODUCT_BITS) - 1)
+    down, up = product > 0, product < (1 << _PRODUCT_BITS) - 1
+    hashes = np.concatenate([fp.hashes, fp.hashes[down] - 1, fp.hashes[up] + 1])
+    frames = np.concatenate([fp.frames, fp.frames[down], fp.frames[up]])
+    order = np.argsort(frames, kind="stable")
+    return Fingerprint(hashes[order], frames[order])
+
+
 def pair_gaps(hashes: np.ndarray) -> np.ndarray:
     """Frames from each hash's anchor to its target, read back from the hash's cells (to about 3%)."""
     hashes = hashes.astype(np.int64)

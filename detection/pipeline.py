@@ -103,19 +103,41 @@ def analyse(index: Index, window: Window, params: MatchParams = MatchParams(), r
 ECHO_PHASES = 4
 
 
-def _echo_at_phases(index: Index, samples: np.ndarray, known: Match, params: MatchParams) -> Match | None:
-    """The known line as the first frame phase of the samples that hears it finds it (see read_line)."""
+def _hits_at_phases(index: Index, samples: np.ndarray, known: Match, params: MatchParams) -> np.ndarray | None:
+    """Seconds into the samples of the hits on the known line, as the first frame phase that hears the
+    line finds them (see read_line, here with time neighbours); None if no phase hears it."""
     for phase in range(ECHO_PHASES):
         skip = phase * HOP // ECHO_PHASES
         skipped = skip / ANALYSIS_RATE
         reading = read_line(index, fingerprint(samples[skip:], ECHO),
-                            replace(known, track_offset_s=known.track_offset_s + skipped * known.speed), params)
+                            replace(known, track_offset_s=known.track_offset_s + skipped * known.speed), params,
+                            time_neighbours=True)
         if reading.heard is not None:
-            return replace(reading.heard, track_offset_s=known.track_offset_s,
-                           first_hit_s=reading.heard.first_hit_s + skipped, last_hit_s=reading.heard.last_hit_s + skipped)
-        if reading.hits == 0:
+            return reading.hits + skipped
+        if len(reading.hits) == 0:
             return None
     return None
+
+
+#: Reading back, the start moves to a hit on the line at most LINK_S before the earliest evidence so
+#: far, or at most PAIRED_LINK_S before it if another hit lies within PAIR_S before that one.  Chance
+#: hits scatter over a read, and only a few land that close to the evidence.
+LINK_S = 2.0
+PAIRED_LINK_S = 3.0
+PAIR_S = 1.0
+
+
+def _linked_start(hits: np.ndarray, heard_at: float) -> float:
+    """The earliest of the hits (station seconds, in time order) that links up to the evidence at
+    `heard_at`, each hit to the next."""
+    hits = hits[hits < heard_at]
+    for i in range(len(hits) - 1, -1, -1):
+        gap = heard_at - hits[i]
+        paired = i > 0 and 0 < hits[i] - hits[i - 1] <= PAIR_S
+        if gap > (PAIRED_LINK_S if paired else LINK_S):
+            break
+        heard_at = hits[i]
+    return heard_at
 
 
 def _heard_since(index: Index, recall: Recall, line: tuple[int, float, float], heard_at: float,
@@ -124,12 +146,10 @@ def _heard_since(index: Index, recall: Recall, line: tuple[int, float, float], h
     heard (only what precedes the evidence so far is read again, plus a second's overlap)."""
     for start_at, pcm in reversed(recall.earlier):
         before = pcm16_decode(pcm)[:max(0, int((heard_at - start_at + 1.0) * ANALYSIS_RATE))]
-        found = _echo_at_phases(index, before, _in_window(line, start_at), params)
-        if found is None:
+        hits = _hits_at_phases(index, before, _in_window(line, start_at), params)
+        if hits is None:
             break
-        # (A window may hear it only where it overlaps the later one: a song whose notes die away
-        # between beats leaves gaps, and the window before may still hold the beat before.)
-        heard_at = min(heard_at, start_at + found.first_hit_s)
+        heard_at = _linked_start(start_at + hits, heard_at)
     return heard_at
 
 

@@ -2,7 +2,8 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d
 
 from detection.audio import ANALYSIS_RATE
-from detection.fingerprint import N_FFT, Peaks, _running_max, find_peaks, fingerprint, pair_gaps, pair_peaks, spectrogram
+from detection.fingerprint import (N_FFT, Fingerprint, Peaks, _running_max, find_peaks, fingerprint, pair_gaps, pair_peaks,
+                                  spectrogram, with_time_neighbours)
 
 
 def test_running_max_is_a_sliding_maximum_with_nothing_past_the_ends():
@@ -31,3 +32,25 @@ def test_a_hash_tells_how_far_its_target_lies_from_its_anchor():
         pair = pair_peaks(Peaks(np.array([10.0, 10.0 + gap], np.float32), np.array([anchor_bin, target_bin], np.float32)))
         assert len(pair) == 1
         assert abs(pair_gaps(pair.hashes)[0] - gap) <= 0.03 * gap
+
+
+def pair(target_frame: float, anchor_bin: float = 100.0, target_bin: float = 120.0) -> Fingerprint:
+    return pair_peaks(Peaks(np.array([10.0, target_frame], np.float32), np.array([anchor_bin, target_bin], np.float32)))
+
+
+def test_time_neighbours_hold_the_hash_of_a_pair_whose_target_came_a_little_late():
+    on_time, late = pair(30.0), pair(30.3)
+    assert late.hashes[0] != on_time.hashes[0]
+    neighbours = with_time_neighbours(on_time)
+    assert late.hashes[0] in neighbours.hashes
+    # Only the time x frequency cell moves, one either way; the anchor and its frame stay.
+    assert sorted(neighbours.hashes.astype(np.int64) - int(on_time.hashes[0])) == [-1, 0, 1]
+    assert set(neighbours.frames) == {10}
+
+
+def test_time_neighbours_stop_at_the_ends_of_the_cell_range():
+    # A pair as close in time and as low as pairs go sits in the first cell: nothing below it, and a
+    # step below would borrow from the frequency-ratio cell.
+    closest = pair(13.0, 12.0, 14.0)
+    neighbours = with_time_neighbours(closest)
+    assert len(neighbours) == 2 and sorted(neighbours.hashes - closest.hashes[0]) == [0, 1]

@@ -3,7 +3,7 @@ import pytest
 
 from detection.audio import resample
 from detection.fingerprint import ECHO, FRAME_SECONDS, fingerprint
-from detection.match import Match, _unlikely_count, calibrated_confidence, echo, match
+from detection.match import Match, _unlikely_count, calibrated_confidence, echo, match, read_line
 from synth.music import babble, song
 from tests.conftest import RATE
 
@@ -94,6 +94,20 @@ def test_a_known_line_under_talk_too_loud_to_match_is_read_in_a_dense_fingerprin
     # The same hashes say nothing of another alignment or another track.
     assert echo(catalog_index, dense, Match(10, 20.0, 1.0, 0, 0.0, 0.0, 0.0)) is None
     assert echo(catalog_index, dense, Match(3, 0.0, 1.0, 0, 0.0, 0.0, 0.0)) is None
+
+
+def test_time_neighbours_read_more_of_a_sped_up_line_under_talk(catalog_songs, catalog_index):
+    # Resampled and talked over, the music's peaks move by fractions of a frame, and many of its pairs
+    # fall into the next time x frequency cell.
+    intro = resample(catalog_songs[2][:9 * RATE], RATE, int(RATE / 1.03))[:8 * RATE]
+    talk = babble(9, 8, RATE)
+    dense = fingerprint(resample(intro + talk * rms(intro) / rms(talk) * 6.0, RATE), ECHO)
+    known = Match(2, 0.0, 1.03, 0, 0.0, 0.0, 0.0)
+    exact, widened = read_line(catalog_index, dense, known), read_line(catalog_index, dense, known, time_neighbours=True)
+    assert widened.heard is not None and len(widened.hits) >= 1.4 * len(exact.hits)
+    # The extra lookups hear no more of another alignment than the exact ones do.
+    elsewhere = Match(2, 20.0, 1.03, 0, 0.0, 0.0, 0.0)
+    assert read_line(catalog_index, dense, elsewhere, time_neighbours=True).heard is None
 
 
 def test_a_line_is_echoed_only_with_more_hits_than_chance_would_put_on_it():

@@ -104,32 +104,43 @@ def test_a_new_line_heard_only_at_a_later_frame_phase_is_dated_in_the_window_s_o
         catalog_songs, catalog_index, monkeypatch):
     window = resample(np.concatenate([silence(3), catalog_songs[3][10 * RATE:15 * RATE]]), RATE)
     known = Match(track_id=3, track_offset_s=7.0, speed=1.0, score=0, confidence=0.0, first_hit_s=0.0, last_hit_s=0.0)
-    at_first_phase = pipeline._echo_at_phases(catalog_index, window, known, MatchParams())
+    at_first_phase = pipeline._hits_at_phases(catalog_index, window, known, MatchParams())
     calls = []
 
-    def faint_at_the_first_phase(*args):
+    def faint_at_the_first_phase(*args, **kwargs):
         calls.append(args)
-        reading = read_line(*args)
-        return LineReading(1, None) if len(calls) == 1 else reading
+        reading = read_line(*args, **kwargs)
+        return LineReading(reading.hits[:1], None) if len(calls) == 1 else reading
 
     monkeypatch.setattr(pipeline, "read_line", faint_at_the_first_phase)
-    at_second_phase = pipeline._echo_at_phases(catalog_index, window, known, MatchParams())
-    assert len(calls) == 2 and at_second_phase.track_offset_s == 7.0
+    at_second_phase = pipeline._hits_at_phases(catalog_index, window, known, MatchParams())
+    assert len(calls) == 2
     # The second phase skips a fraction of a frame; the hits it finds are the same music, at most a
     # frame away once taken back to the window's start.
-    assert abs(at_second_phase.first_hit_s - at_first_phase.first_hit_s) <= FRAME_SECONDS
-    assert abs(at_second_phase.last_hit_s - at_first_phase.last_hit_s) <= FRAME_SECONDS
-    assert abs(at_first_phase.first_hit_s - 3.0) < 0.5 and abs(at_first_phase.last_hit_s - 8.0) < 0.5
+    assert abs(at_second_phase[0] - at_first_phase[0]) <= FRAME_SECONDS
+    assert abs(at_second_phase[-1] - at_first_phase[-1]) <= FRAME_SECONDS
+    assert abs(at_first_phase[0] - 3.0) < 0.5 and at_first_phase[-1] > 6.0
 
 
 def test_a_phase_that_hears_nothing_of_a_new_line_ends_the_search(catalog_index, monkeypatch):
     known = Match(track_id=3, track_offset_s=7.0, speed=1.0, score=0, confidence=0.0, first_hit_s=0.0, last_hit_s=0.0)
     calls = []
 
-    def counted(*args):
+    def counted(*args, **kwargs):
         calls.append(args)
-        return read_line(*args)
+        return read_line(*args, **kwargs)
 
     monkeypatch.setattr(pipeline, "read_line", counted)
-    assert pipeline._echo_at_phases(catalog_index, resample(silence(8), RATE), known, MatchParams()) is None
+    assert pipeline._hits_at_phases(catalog_index, resample(silence(8), RATE), known, MatchParams()) is None
     assert len(calls) == 1
+
+
+def test_reading_back_the_start_moves_only_through_hits_that_link_up_to_the_evidence():
+    evidence = 100.0
+    # Hits a second or two apart lead back from the evidence; a chance hit 2.5 s before them does not.
+    assert pipeline._linked_start(np.array([93.0, 95.5, 98.0, 99.0]), evidence) == 98.0
+    # Two hits a second apart link from 3 s before the evidence; one alone does not.
+    assert pipeline._linked_start(np.array([96.2, 97.2]), evidence) == 96.2
+    assert pipeline._linked_start(np.array([97.2]), evidence) == evidence
+    # Hits after the evidence (the read overlaps it by a second) say nothing of the start.
+    assert pipeline._linked_start(np.array([100.5, 100.8]), evidence) == evidence
