@@ -99,8 +99,9 @@ def analyse(index: Index, window: Window, params: MatchParams = MatchParams(), r
 #: A line's first, faint hashes are few, and which few depends on where the analysis frames fall
 #: against the track's own.  Reading back to a new line's start, a phase that hears a little of it, but
 #: too little, is followed by the next, this many in all, a fraction of a frame apart.  (A phase that
-#: hears nothing of it ends the search: most reads that fail hear nothing, and they are not worth more.)
-ECHO_PHASES = 4
+#: hears nothing of it ends the search: most reads that fail hear nothing, and they are not worth more.
+#: With time neighbours looked up, four phases dated no start better than two.)
+ECHO_PHASES = 2
 
 
 def _hits_at_phases(index: Index, samples: np.ndarray, known: Match, params: MatchParams) -> np.ndarray | None:
