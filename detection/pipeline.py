@@ -55,6 +55,16 @@ class Recall:
         self.earlier.clear()
         self.lines = []
 
+    def stretch(self, latest: Window) -> tuple[float, np.ndarray]:
+        """The remembered windows and the latest one as one stretch of audio (each overlap once), and
+        the station time it starts at."""
+        windows = [*((start_at, pcm16_decode(pcm)) for start_at, pcm in self.earlier), (latest.start_at, latest.samples)]
+        pieces, end_at = [], windows[0][0]
+        for start_at, samples in windows:
+            pieces.append(samples[max(0, int(round((end_at - start_at) * ANALYSIS_RATE))):])
+            end_at = start_at + len(samples) / ANALYSIS_RATE
+        return windows[0][0], np.concatenate(pieces)
+
 
 def _in_window(line: tuple[int, float, float], start_at: float) -> Match:
     """A known line as a window starting at `start_at` would find it."""
@@ -86,7 +96,7 @@ def analyse(index: Index, window: Window, params: MatchParams = MatchParams(), r
                       last_hit_at=window.start_at + found.last_hit_s)
         if not any(same_line(found, line) for line in known):
             # A line heard for the first time: the windows before may hold its start, too faint to match.
-            fields["first_hit_at"] = _heard_since(index, recall, _line(found, window.start_at),
+            fields["first_hit_at"] = _heard_since(index, recall, window, _line(found, window.start_at),
                                                   fields["first_hit_at"], params)
     fields["hints"] = [[hint.track_id, alignment(window.start_at, hint.track_offset_s, hint.speed),
                         window.start_at + hint.first_hit_s, window.start_at + hint.last_hit_s]
@@ -141,12 +151,15 @@ def _linked_start(hits: np.ndarray, heard_at: float) -> float:
     return heard_at
 
 
-def _heard_since(index: Index, recall: Recall, line: tuple[int, float, float], heard_at: float,
+def _heard_since(index: Index, recall: Recall, window: Window, line: tuple[int, float, float], heard_at: float,
                  params: MatchParams) -> float:
     """How far back, through the remembered windows, a line first matched at `heard_at` was already
-    heard (only what precedes the evidence so far is read again, plus a second's overlap)."""
-    for start_at, pcm in reversed(recall.earlier):
-        before = pcm16_decode(pcm)[:max(0, int((heard_at - start_at + 1.0) * ANALYSIS_RATE))]
+    heard.  Each read runs from a remembered window's start to a second past the evidence so far, on
+    through the later windows' audio, so that no pair is cut at a window's end."""
+    stretch_at, stretch = recall.stretch(window)
+    for start_at, _ in reversed(recall.earlier):
+        first = int(round((start_at - stretch_at) * ANALYSIS_RATE))
+        before = stretch[first:max(first, int((heard_at + 1.0 - stretch_at) * ANALYSIS_RATE))]
         hits = _hits_at_phases(index, before, _in_window(line, start_at), params)
         if hits is None:
             break

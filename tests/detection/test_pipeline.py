@@ -1,11 +1,12 @@
 import numpy as np
 import pytest
 
-from detection.audio import resample
+from detection.audio import ANALYSIS_RATE, pcm16_encode, resample
 from detection import pipeline
 from detection.fingerprint import FRAME_SECONDS, fingerprint
 from detection.match import LineReading, Match, MatchParams, match, read_line
-from detection.pipeline import chunk_recording, scan
+from detection.pipeline import Recall, chunk_recording, scan
+from detection.windows import Window
 from synth.music import babble, song
 from tests.conftest import RATE
 
@@ -144,3 +145,28 @@ def test_reading_back_the_start_moves_only_through_hits_that_link_up_to_the_evid
     assert pipeline._linked_start(np.array([97.2]), evidence) == evidence
     # Hits after the evidence (the read overlaps it by a second) say nothing of the start.
     assert pipeline._linked_start(np.array([100.5, 100.8]), evidence) == evidence
+
+
+def test_reading_back_runs_from_each_remembered_window_to_a_second_past_the_evidence(catalog_index, monkeypatch):
+    # A pair whose target lies past a window's end is not in that window's own fingerprint: each read
+    # goes on through the later windows' audio.
+    audio = resample(song(40, 20, RATE), RATE)
+
+    def at(seconds):
+        return int(seconds * ANALYSIS_RATE)
+
+    recall = Recall()
+    for start_at in (0.0, 4.0, 8.0):
+        recall.earlier.append((start_at, pcm16_encode(audio[at(start_at):at(start_at + 8)])))
+    latest = Window(start_at=12.0, samples=audio[at(12):at(20)], session="", discontinuity=False, final=False)
+    reads = []
+
+    def heard_nothing_new(index, samples, known, params):
+        reads.append(samples)
+        return np.zeros(0)
+
+    monkeypatch.setattr(pipeline, "_hits_at_phases", heard_nothing_new)
+    assert pipeline._heard_since(catalog_index, recall, latest, (4, 0.0, 1.0), 14.5, MatchParams()) == 14.5
+    assert [len(read) / ANALYSIS_RATE for read in reads] == [7.5, 11.5, 15.5]
+    for read, start_at in zip(reads, (8.0, 4.0, 0.0)):
+        assert np.allclose(read, audio[at(start_at):at(15.5)], atol=1e-4)
