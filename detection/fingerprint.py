@@ -39,6 +39,8 @@ _ABOVE_FRAME_RATIO = np.float32(10 ** (6.0 / 20))  # a peak must stand 6 dB out 
 _SILENCE_MAGNITUDE = np.float32(10 ** (-70.0 / 20))  # quieter than -70 dBFS-ish carries no peaks
 _TARGET_MIN_FRAMES, _TARGET_MAX_FRAMES = 3.0, 63.0  # closer pairs time too coarsely to hash
 _TARGET_MAX_OCTAVES = 1.5  # how far above or below its anchor a target may lie
+#: The longest a pair lasts: audio this far past a stretch's end completes every pair anchored in it.
+PAIR_SECONDS = _TARGET_MAX_FRAMES * FRAME_SECONDS
 
 #: Anchor cells per octave: one cell is a speed step of 2.2%.
 ANCHOR_CELLS_PER_OCTAVE = 32

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from detection.audio import ANALYSIS_RATE, pcm16_decode, pcm16_encode
-from detection.fingerprint import ECHO, HOP, fingerprint
+from detection.fingerprint import ECHO, HOP, PAIR_SECONDS, fingerprint
 from detection.index import Index
 from detection.match import Match, MatchParams, echo, judge, read_line, same_line
 from detection.plays import Play, PlayParams, StationState, WindowResult, advance, alignment
@@ -154,12 +154,14 @@ def _linked_start(hits: np.ndarray, heard_at: float) -> float:
 def _heard_since(index: Index, recall: Recall, window: Window, line: tuple[int, float, float], heard_at: float,
                  params: MatchParams) -> float:
     """How far back, through the remembered windows, a line first matched at `heard_at` was already
-    heard.  Each read runs from a remembered window's start to a second past the evidence so far, on
-    through the later windows' audio, so that no pair is cut at a window's end."""
+    heard.  Each read runs from a remembered window's start to a second past the evidence so far, but
+    no further than the window's last pairs reach into the later windows' audio: a pair is not cut
+    at a window's end, and the evidence itself is not read again."""
     stretch_at, stretch = recall.stretch(window)
-    for start_at, _ in reversed(recall.earlier):
+    for start_at, pcm in reversed(recall.earlier):
+        until = min(heard_at + 1.0, start_at + len(pcm) / 2 / ANALYSIS_RATE + PAIR_SECONDS)  # 2 bytes a sample
         first = int(round((start_at - stretch_at) * ANALYSIS_RATE))
-        before = stretch[first:max(first, int((heard_at + 1.0 - stretch_at) * ANALYSIS_RATE))]
+        before = stretch[first:max(first, int((until - stretch_at) * ANALYSIS_RATE))]
         hits = _hits_at_phases(index, before, _in_window(line, start_at), params)
         if hits is None:
             break

@@ -3,7 +3,7 @@ import pytest
 
 from detection.audio import ANALYSIS_RATE, pcm16_encode, resample
 from detection import pipeline
-from detection.fingerprint import FRAME_SECONDS, fingerprint
+from detection.fingerprint import FRAME_SECONDS, PAIR_SECONDS, fingerprint
 from detection.match import LineReading, Match, MatchParams, match, read_line
 from detection.pipeline import Recall, chunk_recording, scan
 from detection.windows import Window
@@ -147,9 +147,9 @@ def test_reading_back_the_start_moves_only_through_hits_that_link_up_to_the_evid
     assert pipeline._linked_start(np.array([100.5, 100.8]), evidence) == evidence
 
 
-def test_reading_back_runs_from_each_remembered_window_to_a_second_past_the_evidence(catalog_index, monkeypatch):
+def test_reading_back_runs_past_each_remembered_window_as_far_as_its_pairs_reach(catalog_index, monkeypatch):
     # A pair whose target lies past a window's end is not in that window's own fingerprint: each read
-    # goes on through the later windows' audio.
+    # goes on through the later windows' audio, up to a second past the evidence so far.
     audio = resample(song(40, 20, RATE), RATE)
 
     def at(seconds):
@@ -167,6 +167,7 @@ def test_reading_back_runs_from_each_remembered_window_to_a_second_past_the_evid
 
     monkeypatch.setattr(pipeline, "_hits_at_phases", heard_nothing_new)
     assert pipeline._heard_since(catalog_index, recall, latest, (4, 0.0, 1.0), 14.5, MatchParams()) == 14.5
-    assert [len(read) / ANALYSIS_RATE for read in reads] == [7.5, 11.5, 15.5]
-    for read, start_at in zip(reads, (8.0, 4.0, 0.0)):
-        assert np.allclose(read, audio[at(start_at):at(15.5)], atol=1e-4)
+    ends = [15.5, 12.0 + PAIR_SECONDS, 8.0 + PAIR_SECONDS]
+    for read, start_at, end in zip(reads, (8.0, 4.0, 0.0), ends, strict=True):
+        assert abs(len(read) - (end - start_at) * ANALYSIS_RATE) <= 1
+        assert np.allclose(read, audio[at(start_at):at(start_at) + len(read)], atol=1e-4)
