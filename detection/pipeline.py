@@ -55,15 +55,17 @@ class Recall:
         self.earlier.clear()
         self.lines = []
 
-    def stretch(self, latest: Window) -> tuple[float, np.ndarray]:
-        """The remembered windows and the latest one as one stretch of audio (each overlap once), and
-        the station time it starts at."""
+    def stretch(self, latest: Window) -> tuple[float, np.ndarray, list[tuple[float, float]]]:
+        """The remembered windows and the latest one as one stretch of audio (each overlap once): the
+        station time it starts at, its samples, and the (start, end) station times of the remembered
+        windows in it."""
         windows = [*((start_at, pcm16_decode(pcm)) for start_at, pcm in self.earlier), (latest.start_at, latest.samples)]
-        pieces, end_at = [], windows[0][0]
+        pieces, spans, end_at = [], [], windows[0][0]
         for start_at, samples in windows:
             pieces.append(samples[max(0, int(round((end_at - start_at) * ANALYSIS_RATE))):])
             end_at = start_at + len(samples) / ANALYSIS_RATE
-        return windows[0][0], np.concatenate(pieces)
+            spans.append((start_at, end_at))
+        return windows[0][0], np.concatenate(pieces), spans[:-1]
 
 
 def _in_window(line: tuple[int, float, float], start_at: float) -> Match:
@@ -156,10 +158,10 @@ def _heard_since(index: Index, recall: Recall, window: Window, line: tuple[int, 
     """How far back, through the remembered windows, a line first matched at `heard_at` was already
     heard.  Each read runs from a remembered window's start to a second past the evidence so far, but
     no further than the window's last pairs reach into the later windows' audio: a pair is not cut
-    at a window's end, and the evidence itself is not read again."""
-    stretch_at, stretch = recall.stretch(window)
-    for start_at, pcm in reversed(recall.earlier):
-        until = min(heard_at + 1.0, start_at + len(pcm) / 2 / ANALYSIS_RATE + PAIR_SECONDS)  # 2 bytes a sample
+    at a window's end, and an older window is not judged on the later windows' evidence."""
+    stretch_at, stretch, spans = recall.stretch(window)
+    for start_at, end_at in reversed(spans):
+        until = min(heard_at + 1.0, end_at + PAIR_SECONDS)
         first = int(round((start_at - stretch_at) * ANALYSIS_RATE))
         before = stretch[first:max(first, int((until - stretch_at) * ANALYSIS_RATE))]
         hits = _hits_at_phases(index, before, _in_window(line, start_at), params)
