@@ -133,11 +133,13 @@ def _hits_at_phases(index: Index, samples: np.ndarray, known: Match, params: Mat
 
 
 #: Reading back, the start moves to a hit on the line at most LINK_S before the earliest evidence so
-#: far, or at most PAIRED_LINK_S before it if another hit lies within PAIR_S before that one.  Chance
-#: hits scatter over a read, and only a few land that close to the evidence.
+#: far, or at most PAIRED_LINK_S before it if another hit lies PAIR_MIN_S to PAIR_MAX_S before that
+#: one.  Chance hits scatter over a read, and only a few land that close to the evidence.  Hits less
+#: than half a second apart are mostly one moment of sound (several pairs of one chord's peaks), no
+#: more evidence than one hit.
 LINK_S = 2.0
 PAIRED_LINK_S = 3.0
-PAIR_S = 1.0
+PAIR_MIN_S, PAIR_MAX_S = 0.5, 1.0
 
 
 def _linked_start(hits: np.ndarray, heard_at: float) -> float:
@@ -146,7 +148,8 @@ def _linked_start(hits: np.ndarray, heard_at: float) -> float:
     hits = hits[hits < heard_at]
     for i in range(len(hits) - 1, -1, -1):
         gap = heard_at - hits[i]
-        paired = i > 0 and 0 < hits[i] - hits[i - 1] <= PAIR_S
+        apart = hits[i] - hits[:i]
+        paired = bool(np.any((apart >= PAIR_MIN_S) & (apart <= PAIR_MAX_S)))
         if gap > (PAIRED_LINK_S if paired else LINK_S):
             break
         heard_at = hits[i]
@@ -156,18 +159,24 @@ def _linked_start(hits: np.ndarray, heard_at: float) -> float:
 def _heard_since(index: Index, recall: Recall, window: Window, line: tuple[int, float, float], heard_at: float,
                  params: MatchParams) -> float:
     """How far back, through the remembered windows, a line first matched at `heard_at` was already
-    heard.  Each read runs from a remembered window's start to a second past the evidence so far, but
-    no further than the window's last pairs reach into the later windows' audio: a pair is not cut
-    at a window's end, and an older window is not judged on the later windows' evidence."""
+    heard.  The latest remembered window is read on through the audio after it to a second past the
+    evidence, so that the hits leading into the evidence are all in one read.  Older windows are read
+    to a second past the start so far, but no further than their last pairs reach into the later
+    windows' audio: a pair is not cut at a window's end, and an older window is not judged on the
+    later windows' evidence.  A read that hears the line but links no earlier hit ends the search:
+    the older windows lie further from the start still."""
     stretch_at, stretch, spans = recall.stretch(window)
-    for start_at, end_at in reversed(spans):
-        until = min(heard_at + 1.0, end_at + PAIR_SECONDS)
+    for older, (start_at, end_at) in enumerate(reversed(spans)):
+        until = heard_at + 1.0 if older == 0 else min(heard_at + 1.0, end_at + PAIR_SECONDS)
         first = int(round((start_at - stretch_at) * ANALYSIS_RATE))
         before = stretch[first:max(first, int((until - stretch_at) * ANALYSIS_RATE))]
         hits = _hits_at_phases(index, before, _in_window(line, start_at), params)
         if hits is None:
             break
-        heard_at = _linked_start(start_at + hits, heard_at)
+        linked = _linked_start(start_at + hits, heard_at)
+        if linked == heard_at:
+            break
+        heard_at = linked
     return heard_at
 
 

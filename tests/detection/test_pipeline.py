@@ -140,34 +140,52 @@ def test_reading_back_the_start_moves_only_through_hits_that_link_up_to_the_evid
     evidence = 100.0
     # Hits a second or two apart lead back from the evidence; a chance hit 2.5 s before them does not.
     assert pipeline._linked_start(np.array([93.0, 95.5, 98.0, 99.0]), evidence) == 98.0
-    # Two hits a second apart link from 3 s before the evidence; one alone does not.
+    # Two hits a second apart link from 3 s before the evidence; one alone does not, nor two a
+    # fraction of a second apart (one moment of sound).
     assert pipeline._linked_start(np.array([96.2, 97.2]), evidence) == 96.2
     assert pipeline._linked_start(np.array([97.2]), evidence) == evidence
+    assert pipeline._linked_start(np.array([96.9, 97.2]), evidence) == evidence
     # Hits after the evidence (the read overlaps it by a second) say nothing of the start.
     assert pipeline._linked_start(np.array([100.5, 100.8]), evidence) == evidence
 
 
-def test_reading_back_runs_past_each_remembered_window_as_far_as_its_pairs_reach(catalog_index, monkeypatch):
-    # A pair whose target lies past a window's end is not in that window's own fingerprint: each read
-    # goes on through the later windows' audio, up to a second past the evidence so far.
+def _remembered_song(monkeypatch, hits_by_read):
+    """Three remembered windows and a latest one of a song, with reads that find the given hits
+    (station seconds), one list per read; returns (recall, latest window, audio, the reads' samples)."""
     audio = resample(song(40, 20, RATE), RATE)
-
-    def at(seconds):
-        return int(seconds * ANALYSIS_RATE)
-
     recall = Recall()
     for start_at in (0.0, 4.0, 8.0):
-        recall.earlier.append((start_at, pcm16_encode(audio[at(start_at):at(start_at + 8)])))
-    latest = Window(start_at=12.0, samples=audio[at(12):at(20)], session="", discontinuity=False, final=False)
+        recall.earlier.append((start_at, pcm16_encode(audio[_at(start_at):_at(start_at + 8)])))
+    latest = Window(start_at=12.0, samples=audio[_at(12):_at(20)], session="", discontinuity=False, final=False)
     reads = []
 
-    def heard_nothing_new(index, samples, known, params):
+    def scripted(index, samples, known, params):
         reads.append(samples)
-        return np.zeros(0)
+        return np.array(hits_by_read[len(reads) - 1]) - known.track_offset_s  # the line (4, 0.0, 1.0): offset = start
 
-    monkeypatch.setattr(pipeline, "_hits_at_phases", heard_nothing_new)
-    assert pipeline._heard_since(catalog_index, recall, latest, (4, 0.0, 1.0), 14.5, MatchParams()) == 14.5
-    ends = [15.5, 12.0 + PAIR_SECONDS, 8.0 + PAIR_SECONDS]
+    monkeypatch.setattr(pipeline, "_hits_at_phases", scripted)
+    return recall, latest, audio, reads
+
+
+def _at(seconds):
+    return int(seconds * ANALYSIS_RATE)
+
+
+def test_reading_back_runs_the_latest_window_to_the_evidence_and_older_ones_as_far_as_their_pairs_reach(
+        catalog_index, monkeypatch):
+    # A pair whose target lies past a window's end is not in that window's own fingerprint: each read
+    # goes on through the later windows' audio.  The latest remembered window's read runs to a second
+    # past the evidence; an older one's up to a second past the start so far, or its pairs' reach.
+    recall, latest, audio, reads = _remembered_song(monkeypatch, [[16.0, 17.5], [14.5], [10.0]])
+    assert pipeline._heard_since(catalog_index, recall, latest, (4, 0.0, 1.0), 19.0, MatchParams()) == 14.5
+    ends = [20.0, 12.0 + PAIR_SECONDS, 8.0 + PAIR_SECONDS]
     for read, start_at, end in zip(reads, (8.0, 4.0, 0.0), ends, strict=True):
         assert abs(len(read) - (end - start_at) * ANALYSIS_RATE) <= 1
-        assert np.allclose(read, audio[at(start_at):at(start_at) + len(read)], atol=1e-4)
+        assert np.allclose(read, audio[_at(start_at):_at(start_at) + len(read)], atol=1e-4)
+
+
+def test_a_read_back_that_links_no_earlier_hit_ends_the_search(catalog_index, monkeypatch):
+    # The hit 4 s before the evidence is too far to link, and the older windows lie further back still.
+    recall, latest, _, reads = _remembered_song(monkeypatch, [[15.0], [15.0], [15.0]])
+    assert pipeline._heard_since(catalog_index, recall, latest, (4, 0.0, 1.0), 19.0, MatchParams()) == 19.0
+    assert len(reads) == 1
