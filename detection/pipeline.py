@@ -39,6 +39,11 @@ def chunk_recording(
 
 #: Windows a station's matcher keeps (4 s apart), to read back where a line first matched began.
 RECALL_WINDOWS = 3
+#: The few hits that first match a line give its speed only roughly (one intro on Debian's light day
+#: 1 was 2% off).  Read back at a speed this far off, the line drifts from a faint intro's hits by
+#: more than the read's 1.5-frame band within the look-back's 12 s, so the next window's surer speed
+#: is read back at again.
+RESPEED = 0.004
 
 
 @dataclass
@@ -50,10 +55,13 @@ class Recall:
 
     earlier: deque = field(default_factory=lambda: deque(maxlen=RECALL_WINDOWS))  # (start_at, PCM16 bytes)
     lines: list = field(default_factory=list)  # (track_id, alignment, speed)
+    #: The line the last window heard for the first time, and the start it was read back to.
+    new_line: tuple | None = None  # ((track_id, alignment, speed), start)
 
     def forget(self) -> None:
         self.earlier.clear()
         self.lines = []
+        self.new_line = None
 
     def stretch(self, latest: Window) -> tuple[float, np.ndarray, list[tuple[float, float]]]:
         """The remembered windows and the latest one as one stretch of audio (each overlap once): the
@@ -87,6 +95,7 @@ def analyse(index: Index, window: Window, params: MatchParams = MatchParams(), r
     fields = dict(start_at=window.start_at, end_at=window.end_at, session=window.session,
                   discontinuity=window.discontinuity, final=window.final, icy_title=window.icy_title)
     known = [_in_window(line, window.start_at) for line in recall.lines]
+    new_line = None
     # Lines heard just before that this window does not match: read them in a dense fingerprint.
     fading = [line for line in known if not verdict.heard(line)]
     dense = fingerprint(window.samples, ECHO) if fading else None
@@ -96,14 +105,22 @@ def analyse(index: Index, window: Window, params: MatchParams = MatchParams(), r
         fields.update(track_id=found.track_id, track_offset_s=found.track_offset_s, speed=found.speed, score=found.score,
                       confidence=found.confidence, first_hit_at=window.start_at + found.first_hit_s,
                       last_hit_at=window.start_at + found.last_hit_s)
+        heard = _line(found, window.start_at)
         if not any(same_line(found, line) for line in known):
             # A line heard for the first time: the windows before may hold its start, too faint to match.
-            fields["first_hit_at"] = _heard_since(index, recall, window, _line(found, window.start_at),
-                                                  fields["first_hit_at"], params)
+            fields["first_hit_at"] = _heard_since(index, recall, window, heard, fields["first_hit_at"], params)
+            new_line = (heard, fields["first_hit_at"])
+        elif (recall.new_line and same_line(found, _in_window(recall.new_line[0], window.start_at))
+              and abs(found.speed / recall.new_line[0][2] - 1) > RESPEED):
+            # Heard through a whole window, the line's speed is far surer than from the few hits that
+            # first matched it: read back again at this speed, from the start read back to before.
+            fields["first_hit_at"] = min(fields["first_hit_at"], _heard_since(
+                index, recall, window, heard, recall.new_line[1], params))
     fields["hints"] = [[hint.track_id, alignment(window.start_at, hint.track_offset_s, hint.speed),
                         window.start_at + hint.first_hit_s, window.start_at + hint.last_hit_s]
                        for hint in [*verdict.hints, *echoes]]
     recall.earlier.append((window.start_at, pcm16_encode(window.samples)))
+    recall.new_line = new_line
     recall.lines = [_line(found, window.start_at) for found in [*filter(None, [verdict.match]), *echoes]]
     return WindowResult(**fields)
 

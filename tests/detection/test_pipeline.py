@@ -4,7 +4,7 @@ import pytest
 from detection.audio import ANALYSIS_RATE, pcm16_encode, resample
 from detection import pipeline
 from detection.fingerprint import FRAME_SECONDS, PAIR_SECONDS, fingerprint
-from detection.match import LineReading, Match, MatchParams, match, read_line
+from detection.match import LineReading, Match, MatchParams, Verdict, match, read_line
 from detection.pipeline import Recall, chunk_recording, scan
 from detection.windows import Window
 from synth.music import babble, song
@@ -189,3 +189,32 @@ def test_a_read_back_that_links_no_earlier_hit_ends_the_search(catalog_index, mo
     recall, latest, _, reads = _remembered_song(monkeypatch, [[15.0], [15.0], [15.0]])
     assert pipeline._heard_since(catalog_index, recall, latest, (4, 0.0, 1.0), 19.0, MatchParams()) == 19.0
     assert len(reads) == 1
+
+
+@pytest.mark.parametrize("next_speed, reads_again", [(1.0, True), (1.018, False)])
+def test_a_new_line_is_read_back_again_at_the_next_window_s_speed_when_its_first_was_off(
+        catalog_index, monkeypatch, next_speed, reads_again):
+    # The window that first matches a line hears a few of its hits and puts it 2% fast; the next
+    # window, hearing the line throughout, says how fast it really is.  Read back at 2% off, a faint
+    # intro's hits drift off the line, so the start is read back again, from where the first read
+    # stopped, at the surer speed; a speed within RESPEED of the first is not worth the read.
+    verdicts = iter([Verdict(Match(4, 10.0, 1.02, 14, 1.0, 6.5, 8.0)), Verdict(Match(4, 14.0, next_speed, 60, 1.0, 0.0, 8.0))])
+    monkeypatch.setattr(pipeline, "judge", lambda index, query, params: next(verdicts))
+    reads = []
+
+    def read_back(index, recall, window, line, heard_at, params):
+        reads.append((line, heard_at))
+        return heard_at - 1.5
+
+    monkeypatch.setattr(pipeline, "_heard_since", read_back)
+    recall, results = Recall(), []
+    for start_at in (12.0, 16.0):
+        window = Window(start_at=start_at, samples=silence(8), session="", discontinuity=False, final=False)
+        results.append(pipeline.analyse(catalog_index, window, recall=recall))
+    assert reads[0] == ((4, 12.0 - 10.0 / 1.02, 1.02), 18.5)
+    assert results[0].first_hit_at == 17.0
+    if reads_again:
+        assert reads[1] == ((4, 16.0 - 14.0 / next_speed, next_speed), 17.0)
+        assert results[1].first_hit_at == 15.5
+    else:
+        assert len(reads) == 1 and results[1].first_hit_at == 16.0
