@@ -10,10 +10,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 
 
-#: How many windows back (4 s apart) a new airing's start is read through consecutive windows that
-#: each hint at it: a long talk-over intro, or a passage two versions of a song share, where no window
-#: beats the other version by the match's margin.
+#: How many windows back (4 s apart) a new airing's start is read through the windows that hint at
+#: it: a long talk-over intro, or a passage two versions of a song share, where no window beats the
+#: other version by the match's margin.
 HINT_WINDOWS = 8
+#: ...of which this many in a row may hear nothing of it (on Debian's hard day 1, a quiet intro under
+#: noise was hinted at in three windows, then in none, then matched: the start came 12 s later than
+#: the hints put it).
+HINT_GAP_WINDOWS = 1
 
 
 @dataclass(frozen=True)
@@ -232,12 +236,16 @@ def advance(state: StationState, result: WindowResult, params: PlayParams = Play
             )
             state.candidate.heard_title(result.icy_title)
             # The windows before may have heard this airing begin: behind the one they were busy
-            # with, or too faintly (talk over the intro) to match.
+            # with, or too faintly (talk over the intro) to match.  One window between them that
+            # does not hear it (a quiet bar, a louder word) does not end the walk back.
+            missed = 0
             for earlier in reversed(state.hints):
                 hint = _agreeing_hint(earlier, state.candidate, params)
-                if hint is None:
+                missed = 0 if hint else missed + 1
+                if missed > HINT_GAP_WINDOWS:
                     break
-                state.candidate.first_at = min(state.candidate.first_at, hint[2])
+                if hint:
+                    state.candidate.first_at = min(state.candidate.first_at, hint[2])
             if params.min_windows <= 1:
                 plays += _confirm_candidate(state, params)
     if state.current and not state.current.agrees(result, params.align_tolerance_s):

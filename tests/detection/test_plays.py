@@ -105,6 +105,17 @@ def test_a_faint_hint_behind_a_stronger_one_still_dates_the_start():
     assert [(p.track_id, p.start_at) for p in plays] == [(1, 1.2)]
 
 
+def test_one_window_that_hears_nothing_of_a_faint_intro_does_not_end_the_walk_back_to_its_start():
+    def faint(start):
+        return WindowResult(start_at=start, end_at=start + 8, hints=[[1, -2.0, start + 1.0, start + 7.0]])
+    plays, _ = feed([faint(0), nothing(4), faint(8), hit(12, 1, 14), hit(16, 1, 18), nothing(20, final=True)])
+    assert [(p.track_id, p.start_at) for p in plays] == [(1, 1.0)]
+    # Two such windows in a row do.
+    plays, _ = feed([faint(0), nothing(4), nothing(8), faint(12), hit(16, 1, 18), hit(20, 1, 22),
+                     nothing(24, final=True)])
+    assert [(p.track_id, p.start_at) for p in plays] == [(1, 13.0)]
+
+
 def test_state_saved_with_one_hint_a_window_still_loads():
     state = StationState.from_dict({"hints": [None, [1, -1.0, 1.2, 7.9]], "session": "s"})
     assert state.hints == [[], [[1, -1.0, 1.2, 7.9]]]
