@@ -133,9 +133,16 @@ def analyse(index: Index, window: Window, params: MatchParams = MatchParams(), r
 ECHO_PHASES = 2
 
 
-def _hits_at_phases(index: Index, samples: np.ndarray, known: Match, params: MatchParams) -> np.ndarray | None:
+def _hits_at_phases(index: Index, samples: np.ndarray, known: Match, params: MatchParams,
+                    present: bool = False) -> np.ndarray | None:
     """Seconds into the samples of the hits on the known line, as the first frame phase that hears the
-    line finds them (see read_line, here with time neighbours); None if no phase hears it."""
+    line finds them (see read_line, here with time neighbours); None if no phase hears it.
+
+    `present`: the samples reach into the audio where the line matched, so it is there whether or not
+    the read hears enough of it to tell on its own (a read seconds longer than the evidence needs more
+    hits to stand out of chance): then, if no phase hears it, the hits every phase found.
+    """
+    unheard = []
     for phase in range(ECHO_PHASES):
         skip = phase * HOP // ECHO_PHASES
         skipped = skip / ANALYSIS_RATE
@@ -145,8 +152,9 @@ def _hits_at_phases(index: Index, samples: np.ndarray, known: Match, params: Mat
         if reading.heard is not None:
             return reading.hits + skipped
         if len(reading.hits) == 0:
-            return None
-    return None
+            break
+        unheard.append(reading.hits + skipped)
+    return np.sort(np.concatenate(unheard)) if present and unheard else None
 
 
 #: Reading back, the start moves to a hit on the line at most LINK_S before the earliest evidence so
@@ -180,14 +188,15 @@ def _heard_since(index: Index, recall: Recall, window: Window, line: tuple[int, 
     evidence, so that the hits leading into the evidence are all in one read.  Older windows are read
     to a second past the start so far, but no further than their last pairs reach into the later
     windows' audio: a pair is not cut at a window's end, and an older window is not judged on the
-    later windows' evidence.  A read that hears the line but links no earlier hit ends the search:
-    the older windows lie further from the start still."""
+    later windows' evidence.  The latest window's read reaches into the evidence, so its hits count
+    even when too few to hear the line on their own (a talk-over intro's last faint hits).  A read
+    that links no earlier hit ends the search: the older windows lie further from the start still."""
     stretch_at, stretch, spans = recall.stretch(window)
     for older, (start_at, end_at) in enumerate(reversed(spans)):
         until = heard_at + 1.0 if older == 0 else min(heard_at + 1.0, end_at + PAIR_SECONDS)
         first = int(round((start_at - stretch_at) * ANALYSIS_RATE))
         before = stretch[first:max(first, int((until - stretch_at) * ANALYSIS_RATE))]
-        hits = _hits_at_phases(index, before, _in_window(line, start_at), params)
+        hits = _hits_at_phases(index, before, _in_window(line, start_at), params, present=older == 0)
         if hits is None:
             break
         linked = _linked_start(start_at + hits, heard_at)

@@ -3,7 +3,7 @@ import pytest
 
 from detection.audio import ANALYSIS_RATE, pcm16_encode, resample
 from detection import pipeline
-from detection.fingerprint import FRAME_SECONDS, PAIR_SECONDS, fingerprint
+from detection.fingerprint import FRAME_SECONDS, HOP, PAIR_SECONDS, fingerprint
 from detection.match import LineReading, Match, MatchParams, Verdict, match, read_line
 from detection.pipeline import Recall, chunk_recording, scan
 from detection.windows import Window
@@ -136,6 +136,19 @@ def test_a_phase_that_hears_nothing_of_a_new_line_ends_the_search(catalog_index,
     assert len(calls) == 1
 
 
+def test_hits_too_few_to_hear_a_line_count_only_where_the_line_is_known_to_be(catalog_index, monkeypatch):
+    # Under talk, a read back into the evidence finds a few of the line's hits, too few for a read that
+    # long to hear it on its own; it reaches where the line matched, so they are taken, from both
+    # frame phases.  A read of older audio alone must hear the line.
+    known = Match(track_id=3, track_offset_s=7.0, speed=1.0, score=0, confidence=0.0, first_hit_s=0.0, last_hit_s=0.0)
+    monkeypatch.setattr(pipeline, "read_line", lambda *args, **kwargs: LineReading(np.array([1.0, 2.0]), None))
+    samples = resample(silence(8), RATE)
+    hits = pipeline._hits_at_phases(catalog_index, samples, known, MatchParams(), present=True)
+    skipped = HOP // pipeline.ECHO_PHASES / ANALYSIS_RATE
+    assert np.allclose(hits, [1.0, 1.0 + skipped, 2.0, 2.0 + skipped])
+    assert pipeline._hits_at_phases(catalog_index, samples, known, MatchParams()) is None
+
+
 def test_reading_back_the_start_moves_only_through_hits_that_link_up_to_the_evidence():
     evidence = 100.0
     # Hits a second or two apart lead back from the evidence; a chance hit 2.5 s before them does not.
@@ -151,7 +164,8 @@ def test_reading_back_the_start_moves_only_through_hits_that_link_up_to_the_evid
 
 def _remembered_song(monkeypatch, hits_by_read):
     """Three remembered windows and a latest one of a song, with reads that find the given hits
-    (station seconds), one list per read; returns (recall, latest window, audio, the reads' samples)."""
+    (station seconds), one list per read; returns (recall, latest window, audio, the reads' samples
+    and whether each was told the line is present)."""
     audio = resample(song(40, 20, RATE), RATE)
     recall = Recall()
     for start_at in (0.0, 4.0, 8.0):
@@ -159,8 +173,8 @@ def _remembered_song(monkeypatch, hits_by_read):
     latest = Window(start_at=12.0, samples=audio[_at(12):_at(20)], session="", discontinuity=False, final=False)
     reads = []
 
-    def scripted(index, samples, known, params):
-        reads.append(samples)
+    def scripted(index, samples, known, params, present=False):
+        reads.append((samples, present))
         return np.array(hits_by_read[len(reads) - 1]) - known.track_offset_s  # the line (4, 0.0, 1.0): offset = start
 
     monkeypatch.setattr(pipeline, "_hits_at_phases", scripted)
@@ -179,7 +193,9 @@ def test_reading_back_runs_the_latest_window_to_the_evidence_and_older_ones_as_f
     recall, latest, audio, reads = _remembered_song(monkeypatch, [[16.0, 17.5], [14.5], [10.0]])
     assert pipeline._heard_since(catalog_index, recall, latest, (4, 0.0, 1.0), 19.0, MatchParams()) == 14.5
     ends = [20.0, 12.0 + PAIR_SECONDS, 8.0 + PAIR_SECONDS]
-    for read, start_at, end in zip(reads, (8.0, 4.0, 0.0), ends, strict=True):
+    # Only the latest window's read reaches into the evidence, where the line is known to be.
+    assert [present for _, present in reads] == [True, False, False]
+    for (read, _), start_at, end in zip(reads, (8.0, 4.0, 0.0), ends, strict=True):
         assert abs(len(read) - (end - start_at) * ANALYSIS_RATE) <= 1
         assert np.allclose(read, audio[_at(start_at):_at(start_at) + len(read)], atol=1e-4)
 
