@@ -54,12 +54,16 @@ class Recall:
     to follow one that fades under talk or noise without matching (an outro)."""
 
     earlier: deque = field(default_factory=lambda: deque(maxlen=RECALL_WINDOWS))  # (start_at, PCM16 bytes)
+    #: For each remembered window, every line it heard (matched, followed or hinted at) and the station
+    #: time of its last hit there: ((track_id, alignment, speed), last hit at).
+    heard: deque = field(default_factory=lambda: deque(maxlen=RECALL_WINDOWS))
     lines: list = field(default_factory=list)  # (track_id, alignment, speed)
     #: The line the last window heard for the first time, and the start it was read back to.
     new_line: tuple | None = None  # ((track_id, alignment, speed), start)
 
     def forget(self) -> None:
         self.earlier.clear()
+        self.heard.clear()
         self.lines = []
         self.new_line = None
 
@@ -120,6 +124,8 @@ def analyse(index: Index, window: Window, params: MatchParams = MatchParams(), r
                         window.start_at + hint.first_hit_s, window.start_at + hint.last_hit_s]
                        for hint in [*verdict.hints, *echoes]]
     recall.earlier.append((window.start_at, pcm16_encode(window.samples)))
+    recall.heard.append([(_line(found, window.start_at), window.start_at + found.last_hit_s)
+                         for found in [*filter(None, [verdict.match]), *echoes, *verdict.hints]])
     recall.new_line = new_line
     recall.lines = [_line(found, window.start_at) for found in [*filter(None, [verdict.match]), *echoes]]
     return WindowResult(**fields)
@@ -165,17 +171,21 @@ def _hits_at_phases(index: Index, samples: np.ndarray, known: Match, params: Mat
 LINK_S = 2.0
 PAIRED_LINK_S = 3.0
 PAIR_MIN_S, PAIR_MAX_S = 0.5, 1.0
+#: A paired hit after which the catalog heard nothing else links from this far: talk over an intro
+#: leaves no hit on the line for seconds, and no other song is playing in between.
+FREE_LINK_S = 5.0
 
 
-def _linked_start(hits: np.ndarray, heard_at: float) -> float:
+def _linked_start(hits: np.ndarray, heard_at: float, others_until: float = float("inf")) -> float:
     """The earliest of the hits (station seconds, in time order) that links up to the evidence at
-    `heard_at`, each hit to the next."""
+    `heard_at`, each hit to the next; `others_until`: when any other line was last heard."""
     hits = hits[hits < heard_at]
     for i in range(len(hits) - 1, -1, -1):
         gap = heard_at - hits[i]
         apart = hits[i] - hits[:i]
         paired = bool(np.any((apart >= PAIR_MIN_S) & (apart <= PAIR_MAX_S)))
-        if gap > (PAIRED_LINK_S if paired else LINK_S):
+        reach = (FREE_LINK_S if hits[i] >= others_until else PAIRED_LINK_S) if paired else LINK_S
+        if gap > reach:
             break
         heard_at = hits[i]
     return heard_at
@@ -190,8 +200,15 @@ def _heard_since(index: Index, recall: Recall, window: Window, line: tuple[int, 
     windows' audio: a pair is not cut at a window's end, and an older window is not judged on the
     later windows' evidence.  The latest window's read reaches into the evidence, so its hits count
     even when too few to hear the line on their own (a talk-over intro's last faint hits).  A read
-    that links no earlier hit ends the search: the older windows lie further from the start still."""
+    that links no earlier hit ends the search: the older windows lie further from the start still.
+    Hits link from further back where the remembered windows heard no other line since (see
+    FREE_LINK_S)."""
     stretch_at, stretch, spans = recall.stretch(window)
+    # Another line: another track, or this one at an alignment the play logic counts as another airing.
+    track_id, aligned_at, _ = line
+    others_until = max((last_at for heard in recall.heard for (other_id, other_at, _), last_at in heard
+                        if other_id != track_id or abs(other_at - aligned_at) > PlayParams().align_tolerance_s),
+                       default=-float("inf"))
     for older, (start_at, end_at) in enumerate(reversed(spans)):
         until = heard_at + 1.0 if older == 0 else min(heard_at + 1.0, end_at + PAIR_SECONDS)
         first = int(round((start_at - stretch_at) * ANALYSIS_RATE))
@@ -199,7 +216,7 @@ def _heard_since(index: Index, recall: Recall, window: Window, line: tuple[int, 
         hits = _hits_at_phases(index, before, _in_window(line, start_at), params, present=older == 0)
         if hits is None:
             break
-        linked = _linked_start(start_at + hits, heard_at)
+        linked = _linked_start(start_at + hits, heard_at, others_until)
         if linked == heard_at:
             break
         heard_at = linked

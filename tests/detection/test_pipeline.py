@@ -162,6 +162,28 @@ def test_reading_back_the_start_moves_only_through_hits_that_link_up_to_the_evid
     assert pipeline._linked_start(np.array([100.5, 100.8]), evidence) == evidence
 
 
+def test_paired_hits_link_from_further_back_when_no_other_line_was_heard_since():
+    # Talk over an intro hides the line for seconds. Two hits a second apart 4.5 s before the evidence
+    # link if nothing else the catalog knows was heard after them (the talk is not in the catalog)...
+    evidence = 100.0
+    assert pipeline._linked_start(np.array([94.5, 95.5]), evidence, others_until=90.0) == 94.5
+    # ...not while another song was still heard (a chance likeness in it), nor from further than
+    # FREE_LINK_S, nor a lone hit.
+    assert pipeline._linked_start(np.array([94.5, 95.5]), evidence, others_until=96.0) == evidence
+    assert pipeline._linked_start(np.array([93.5, 94.5]), evidence, others_until=90.0) == evidence
+    assert pipeline._linked_start(np.array([95.5]), evidence, others_until=90.0) == evidence
+
+
+def test_reading_back_is_told_when_another_line_was_last_heard(catalog_index, monkeypatch):
+    # The remembered windows heard another track until 9 s, and hinted at the new line itself (which
+    # is no other line); hits 4.5 s before the evidence, after 9 s, link; with the other track heard
+    # until 16 s, they do not.
+    for other_until, start in ((9.0, 14.5), (16.0, 19.0)):
+        recall, latest, _, _ = _remembered_song(monkeypatch, [[14.5, 15.5], [], []])
+        recall.heard.extend([[((7, -30.0, 1.0), 6.0)], [((7, -30.0, 1.0), other_until), ((4, 0.4, 1.0), 11.0)], []])
+        assert pipeline._heard_since(catalog_index, recall, latest, (4, 0.0, 1.0), 19.0, MatchParams()) == start
+
+
 def _remembered_song(monkeypatch, hits_by_read):
     """Three remembered windows and a latest one of a song, with reads that find the given hits
     (station seconds), one list per read; returns (recall, latest window, audio, the reads' samples
