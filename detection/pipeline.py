@@ -172,7 +172,9 @@ LINK_S = 2.0
 PAIRED_LINK_S = 3.0
 PAIR_MIN_S, PAIR_MAX_S = 0.5, 1.0
 #: A paired hit after which the catalog heard nothing else links from this far: talk over an intro
-#: leaves no hit on the line for seconds, and no other song is playing in between.
+#: leaves no hit on the line for seconds, and no other song is playing in between.  There, hits less
+#: than PAIR_MIN_S apart pair too: a moment of sound (a struck chord in a quiet intro under noise)
+#: that lands several hits on the line is no chance likeness to another song playing.
 FREE_LINK_S = 5.0
 
 
@@ -182,9 +184,10 @@ def _linked_start(hits: np.ndarray, heard_at: float, others_until: float = float
     hits = hits[hits < heard_at]
     for i in range(len(hits) - 1, -1, -1):
         gap = heard_at - hits[i]
+        free = hits[i] >= others_until
         apart = hits[i] - hits[:i]
-        paired = bool(np.any((apart >= PAIR_MIN_S) & (apart <= PAIR_MAX_S)))
-        reach = (FREE_LINK_S if hits[i] >= others_until else PAIRED_LINK_S) if paired else LINK_S
+        paired = bool(np.any((apart >= (0.0 if free else PAIR_MIN_S)) & (apart <= PAIR_MAX_S)))
+        reach = (FREE_LINK_S if free else PAIRED_LINK_S) if paired else LINK_S
         if gap > reach:
             break
         heard_at = hits[i]

@@ -172,6 +172,10 @@ def test_paired_hits_link_from_further_back_when_no_other_line_was_heard_since()
     assert pipeline._linked_start(np.array([94.5, 95.5]), evidence, others_until=96.0) == evidence
     assert pipeline._linked_start(np.array([93.5, 94.5]), evidence, others_until=90.0) == evidence
     assert pipeline._linked_start(np.array([95.5]), evidence, others_until=90.0) == evidence
+    # With nothing else heard, hits a fraction of a second apart pair too (a struck chord in a quiet
+    # intro); while another song plays they are one moment of sound, no more than one hit.
+    assert pipeline._linked_start(np.array([95.2, 95.5]), evidence, others_until=90.0) == 95.2
+    assert pipeline._linked_start(np.array([97.2, 97.5]), evidence, others_until=98.0) == evidence
 
 
 def test_reading_back_is_told_when_another_line_was_last_heard(catalog_index, monkeypatch):
