@@ -90,10 +90,6 @@ class Verdict:
     match: Match | None = None
     hints: tuple[Match, ...] = ()
 
-    def heard(self, line: Match) -> bool:
-        """Whether the match or a hint is already on this line."""
-        return any(same_line(found, line) for found in (self.match, *self.hints) if found)
-
 
 def same_line(a: Match, b: Match) -> bool:
     """Whether two findings in one window are one track at one alignment."""

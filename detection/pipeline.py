@@ -100,8 +100,11 @@ def analyse(index: Index, window: Window, params: MatchParams = MatchParams(), r
                   discontinuity=window.discontinuity, final=window.final, icy_title=window.icy_title)
     known = [_in_window(line, window.start_at) for line in recall.lines]
     new_line = None
-    # Lines heard just before that this window does not match: read them in a dense fingerprint.
-    fading = [line for line in known if not verdict.heard(line)]
+    # Lines heard just before, of tracks other than the one this window matches: read them in a dense
+    # fingerprint, even those it hints at (the sparse fingerprint stops hearing a song fading under
+    # the next sooner).  A song aired again straight after itself puts its own repeats on the earlier
+    # airing's line: that line ends where the new airing is matched.
+    fading = [line for line in known if not (verdict.match and verdict.match.track_id == line.track_id)]
     dense = fingerprint(window.samples, ECHO) if fading else None
     echoes = [found for line in fading if (found := echo(index, dense, line, params)) is not None]
     if verdict.match is not None:

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -260,3 +262,25 @@ def test_a_new_line_is_read_back_again_at_the_next_window_s_speed_when_its_first
         assert results[1].first_hit_at == 15.5
     else:
         assert len(reads) == 1 and results[1].first_hit_at == 16.0
+
+
+def test_a_line_the_window_only_hints_at_is_still_read_in_the_dense_fingerprint(catalog_index, monkeypatch):
+    # A song fading under the next one: the window's sparse fingerprint still hints at it, but the
+    # dense read hears it for longer, and that dates the end of its play.
+    matched = Match(4, 10.0, 1.0, 60, 1.0, 0.0, 8.0)
+    hinted = replace(matched, track_offset_s=14.0, score=5, last_hit_s=2.0)
+    verdicts = iter([Verdict(matched), Verdict(hints=(hinted,))])
+    monkeypatch.setattr(pipeline, "judge", lambda index, query, params: next(verdicts))
+    dense_reads = []
+
+    def dense_echo(index, query, known, params):
+        dense_reads.append(known)
+        return replace(known, score=9, first_hit_s=0.0, last_hit_s=6.0)
+
+    monkeypatch.setattr(pipeline, "echo", dense_echo)
+    recall = Recall()
+    for start_at in (12.0, 16.0):
+        window = Window(start_at=start_at, samples=silence(8), session="", discontinuity=False, final=False)
+        result = pipeline.analyse(catalog_index, window, recall=recall)
+    assert [(known.track_id, known.track_offset_s) for known in dense_reads] == [(4, 14.0)]
+    assert [4, 2.0, 16.0, 22.0] in result.hints
