@@ -112,17 +112,17 @@ def analyse(index: Index, window: Window, params: MatchParams = MatchParams(), r
         fields.update(track_id=found.track_id, track_offset_s=found.track_offset_s, speed=found.speed, score=found.score,
                       confidence=found.confidence, first_hit_at=window.start_at + found.first_hit_s,
                       last_hit_at=window.start_at + found.last_hit_s)
-        heard = _line(found, window.start_at)
+        matched_line = _line(found, window.start_at)
         if not any(same_line(found, line) for line in known):
             # A line heard for the first time: the windows before may hold its start, too faint to match.
-            fields["first_hit_at"] = _heard_since(index, recall, window, heard, fields["first_hit_at"], params)
-            new_line = (heard, fields["first_hit_at"])
+            fields["first_hit_at"] = _heard_since(index, recall, window, matched_line, fields["first_hit_at"], params)
+            new_line = (matched_line, fields["first_hit_at"])
         elif (recall.new_line and same_line(found, _in_window(recall.new_line[0], window.start_at))
               and abs(found.speed / recall.new_line[0][2] - 1) > RESPEED):
             # Heard through a whole window, the line's speed is far surer than from the few hits that
             # first matched it: read back again at this speed, from the start read back to before.
             fields["first_hit_at"] = min(fields["first_hit_at"], _heard_since(
-                index, recall, window, heard, recall.new_line[1], params))
+                index, recall, window, matched_line, recall.new_line[1], params))
     fields["hints"] = [[hint.track_id, alignment(window.start_at, hint.track_offset_s, hint.speed),
                         window.start_at + hint.first_hit_s, window.start_at + hint.last_hit_s]
                        for hint in [*verdict.hints, *echoes]]
