@@ -55,7 +55,7 @@ class Recall:
 
     earlier: deque = field(default_factory=lambda: deque(maxlen=RECALL_WINDOWS))  # (start_at, PCM16 bytes)
     #: For each remembered window, every line it heard (matched, followed or hinted at) and the station
-    #: time of its last hit there: ((track_id, alignment, speed), last hit at).
+    #: times of its first and last hits there: ((track_id, alignment, speed), first hit at, last hit at).
     heard: deque = field(default_factory=lambda: deque(maxlen=RECALL_WINDOWS))
     lines: list = field(default_factory=list)  # (track_id, alignment, speed)
     #: The line the last window heard for the first time, and the start it was read back to.
@@ -88,6 +88,11 @@ def _in_window(line: tuple[int, float, float], start_at: float) -> Match:
 
 def _line(found: Match, start_at: float) -> tuple[int, float, float]:
     return found.track_id, alignment(start_at, found.track_offset_s, found.speed), found.speed
+
+
+def _same_airing(a: tuple[int, float, float], b: tuple[int, float, float]) -> bool:
+    """Whether two lines are one track at alignments the play logic counts as one airing."""
+    return a[0] == b[0] and abs(a[1] - b[1]) <= PlayParams().align_tolerance_s
 
 
 def analyse(index: Index, window: Window, params: MatchParams = MatchParams(), recall: Recall | None = None
@@ -123,15 +128,43 @@ def analyse(index: Index, window: Window, params: MatchParams = MatchParams(), r
             # first matched it: read back again at this speed, from the start read back to before.
             fields["first_hit_at"] = min(fields["first_hit_at"], _heard_since(
                 index, recall, window, matched_line, recall.new_line[1], params))
+    hints = verdict.hints
+    if verdict.match is None:
+        hints = tuple(_read_back_hint(index, recall, window, hint, params) for hint in hints)
     fields["hints"] = [[hint.track_id, alignment(window.start_at, hint.track_offset_s, hint.speed),
                         window.start_at + hint.first_hit_s, window.start_at + hint.last_hit_s]
-                       for hint in [*verdict.hints, *echoes]]
+                       for hint in [*hints, *echoes]]
     recall.earlier.append((window.start_at, pcm16_encode(window.samples)))
-    recall.heard.append([(_line(found, window.start_at), window.start_at + found.last_hit_s)
+    recall.heard.append([(_line(found, window.start_at), window.start_at + found.first_hit_s,
+                          window.start_at + found.last_hit_s)
                          for found in [*filter(None, [verdict.match]), *echoes, *verdict.hints]])
     recall.new_line = new_line
     recall.lines = [_line(found, window.start_at) for found in [*filter(None, [verdict.match]), *echoes]]
     return WindowResult(**fields)
+
+
+def _read_back_hint(index: Index, recall: Recall, window: Window, hint: Match, params: MatchParams) -> Match:
+    """The hint with its first hit read back to where its line began (see _heard_since), if the last
+    window hinted at that line too, each window on hits of its own.
+
+    A quiet intro can go unmatched for windows, hinted at only (a struck chord under noise every few
+    seconds): the play's start is then dated from the hints, and the read back that a match gets
+    would come too late to reach the intro's first hits.  Two overlapping windows hint at one chance
+    likeness in the audio they share (in a catalog of 1,000 songs, every fourth window would read
+    back), so the last window's hint must begin before this window and this one's end after that
+    one.  Lines already followed need no reading back.
+    """
+    line = _line(hint, window.start_at)
+    if not recall.earlier or any(_same_airing(line, followed) for followed in recall.lines):
+        return hint
+    earlier_at, earlier_pcm = recall.earlier[-1]
+    earlier_until = earlier_at + len(earlier_pcm) / 2 / ANALYSIS_RATE  # two bytes a sample
+    hinted_before = any(_same_airing(line, heard) and first_at < window.start_at
+                        for heard, first_at, _ in recall.heard[-1])
+    if not hinted_before or window.start_at + hint.last_hit_s <= earlier_until:
+        return hint
+    first_at = _heard_since(index, recall, window, line, window.start_at + hint.first_hit_s, params)
+    return replace(hint, first_hit_s=first_at - window.start_at)
 
 
 #: A line's first, faint hashes are few, and which few depends on where the analysis frames fall
@@ -211,9 +244,7 @@ def _heard_since(index: Index, recall: Recall, window: Window, line: tuple[int, 
     FREE_LINK_S)."""
     stretch_at, stretch, spans = recall.stretch(window)
     # Another line: another track, or this one at an alignment the play logic counts as another airing.
-    track_id, aligned_at, _ = line
-    others_until = max((last_at for heard in recall.heard for (other_id, other_at, _), last_at in heard
-                        if other_id != track_id or abs(other_at - aligned_at) > PlayParams().align_tolerance_s),
+    others_until = max((last_at for heard in recall.heard for other, _, last_at in heard if not _same_airing(other, line)),
                        default=-float("inf"))
     for older, (start_at, end_at) in enumerate(reversed(spans)):
         until = heard_at + 1.0 if older == 0 else min(heard_at + 1.0, end_at + PAIR_SECONDS)

@@ -186,7 +186,8 @@ def test_reading_back_is_told_when_another_line_was_last_heard(catalog_index, mo
     # until 16 s, they do not.
     for other_until, start in ((9.0, 14.5), (16.0, 19.0)):
         recall, latest, _, _ = _remembered_song(monkeypatch, [[14.5, 15.5], [], []])
-        recall.heard.extend([[((7, -30.0, 1.0), 6.0)], [((7, -30.0, 1.0), other_until), ((4, 0.4, 1.0), 11.0)], []])
+        recall.heard.extend([[((7, -30.0, 1.0), 0.5, 6.0)], [((7, -30.0, 1.0), 4.5, other_until), ((4, 0.4, 1.0), 10.0, 11.0)],
+                             []])
         assert pipeline._heard_since(catalog_index, recall, latest, (4, 0.0, 1.0), 19.0, MatchParams()) == start
 
 
@@ -284,3 +285,31 @@ def test_a_line_the_window_only_hints_at_is_still_read_in_the_dense_fingerprint(
         result = pipeline.analyse(catalog_index, window, recall=recall)
     assert [(known.track_id, known.track_offset_s) for known in dense_reads] == [(4, 14.0)]
     assert [4, 2.0, 16.0, 22.0] in result.hints
+
+
+@pytest.mark.parametrize("first_hinted_s, next_last_s, read_back", [(3.0, 7.5, True), (4.5, 7.5, False), (3.0, 3.5, False)])
+def test_a_line_two_windows_in_a_row_hint_at_on_hits_of_their_own_is_read_back(
+        catalog_index, monkeypatch, first_hinted_s, next_last_s, read_back):
+    # A quiet intro under noise, hinted at and not matched: once the next window hints at its line
+    # too, the hint's first hit is read back as a match's would be.  Two hints that rest on the four
+    # seconds the windows share (the first window's from 4.5 s on, or the next one's up to 3.5 s) may
+    # be one chance likeness.
+    first = Match(4, 10.0, 1.0, 6, 0.0, first_hinted_s, 7.5)
+    verdicts = iter([Verdict(hints=(first,)),
+                     Verdict(hints=(replace(first, track_offset_s=14.0, first_hit_s=1.0, last_hit_s=next_last_s),))])
+    monkeypatch.setattr(pipeline, "judge", lambda index, query, params: next(verdicts))
+    reads = []
+
+    def reading_back(index, recall, window, line, heard_at, params):
+        reads.append((line, heard_at))
+        return heard_at - 3.0
+
+    monkeypatch.setattr(pipeline, "_heard_since", reading_back)
+    recall, results = Recall(), []
+    for start_at in (12.0, 16.0):
+        window = Window(start_at=start_at, samples=np.zeros(8 * ANALYSIS_RATE, np.float32), session="",
+                        discontinuity=False, final=False)
+        results.append(pipeline.analyse(catalog_index, window, recall=recall))
+    assert results[0].hints == [[4, 2.0, 12.0 + first_hinted_s, 19.5]]
+    assert reads == ([((4, 2.0, 1.0), 17.0)] if read_back else [])
+    assert results[1].hints == [[4, 2.0, 14.0 if read_back else 17.0, 16.0 + next_last_s]]
