@@ -57,6 +57,9 @@ class MatchParams:
     #: so it needs far fewer hashes than a match (min_score).
     echo_score: int = 4
     echo_false_rate: float = 1e-4
+    #: A line heard so dates its first and last hits from runs of more hits within EXTENT_RUN_S than
+    #: chance would put there but once in extent_false_rate runs (any two, where chance puts fewer).
+    extent_false_rate: float = 0.01
 
 
 @dataclass(frozen=True)
@@ -272,7 +275,11 @@ def read_line(index: Index, query: Fingerprint, known: Match, params: MatchParam
     if len(times) < max(params.echo_score, _unlikely_count(chance, params.echo_false_rate)):
         return LineReading(times, None)
     ends = hits.target_frames[hits.query_rows[on_line]]
-    return LineReading(times, _describe(index, _Line(slot, known.speed, start_frame, x[on_line], ends), 0.0))
+    # A dense read puts many chance hits on the line: two within a run's span were enough to carry a
+    # song fading under the next one 3.7 s into it (on the synthetic hard day 1).
+    per_run = chance * (EXTENT_RUN_S / FRAME_SECONDS) / (int(query.frames[-1]) + 1)
+    together = max(2, _unlikely_count(per_run, params.extent_false_rate))
+    return LineReading(times, _describe(index, _Line(slot, known.speed, start_frame, x[on_line], ends), 0.0, together))
 
 
 def echo(index: Index, query: Fingerprint, known: Match, params: MatchParams = MatchParams()) -> Match | None:
@@ -337,19 +344,26 @@ def _same_line(a: _Line, b: _Line) -> bool:
     return a.slot == b.slot and abs(a.start_frame - b.start_frame) <= 2 * _BUCKET_FRAMES
 
 
-def _extent(line: _Line) -> tuple[float, float]:
-    """Window seconds of the first hit that has another within 2 s, and of the target of the last
-    such hit (or the whole line's if none has): a lone chance hit on the line before the song starts
-    (or after it ends) does not stretch the airing."""
+#: The span within which hits on a line count as a run, which dates its extent (see _extent).
+EXTENT_RUN_S = 2.0
+
+
+def _extent(line: _Line, together: int = 2) -> tuple[float, float]:
+    """Window seconds of the first hit with `together` hits within EXTENT_RUN_S from it, and of the
+    target of the last hit with as many within EXTENT_RUN_S up to it (or the whole line's if none
+    has): a lone chance hit on the line before the song starts (or after it ends) does not stretch
+    the airing."""
     order = np.argsort(line.hits)
     frames, ends = line.hits[order], line.ends[order]
-    close = np.flatnonzero(np.diff(frames) * FRAME_SECONDS <= 2.0)
-    first, last = (close[0], close[-1] + 1) if len(close) else (0, len(frames) - 1)
+    span, counted = EXTENT_RUN_S / FRAME_SECONDS, np.arange(len(frames))
+    opens = np.flatnonzero(np.searchsorted(frames, frames + span, side="right") - counted >= together)
+    closes = np.flatnonzero(counted + 1 - np.searchsorted(frames, frames - span, side="left") >= together)
+    first, last = (opens[0], closes[-1]) if len(opens) else (0, len(frames) - 1)
     return float(frames[first]) * FRAME_SECONDS, float(ends[:last + 1].max()) * FRAME_SECONDS
 
 
-def _describe(index: Index, line: _Line, confidence: float) -> Match:
-    first_hit_s, last_hit_s = _extent(line)
+def _describe(index: Index, line: _Line, confidence: float, together: int = 2) -> Match:
+    first_hit_s, last_hit_s = _extent(line, together)
     return Match(
         track_id=int(index.track_ids[line.slot]),
         track_offset_s=line.start_frame * FRAME_SECONDS,

@@ -170,8 +170,14 @@ def _same_stretch(hint: list, result: WindowResult) -> bool:
 
 
 def _agreeing_hint(hints: list, airing: Airing, params: PlayParams) -> list | None:
-    return next((hint for hint in hints if hint[0] == airing.track_id
-                 and abs(hint[1] - airing.alignment_at) <= params.align_tolerance_s), None)
+    """The hints of a window that agree with the airing, as one: from the first of their first hits to
+    the last of their last (a window may hint at an airing twice, from its own fingerprint and from
+    the dense read of a line it follows, which hears a fading song for longer)."""
+    agreeing = [hint for hint in hints
+                if hint[0] == airing.track_id and abs(hint[1] - airing.alignment_at) <= params.align_tolerance_s]
+    if not agreeing:
+        return None
+    return [airing.track_id, agreeing[0][1], min(hint[2] for hint in agreeing), max(hint[3] for hint in agreeing)]
 
 
 def close_current(state: StationState, params: PlayParams) -> list[Play]:

@@ -1,9 +1,11 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from detection.audio import resample
 from detection.fingerprint import ECHO, FRAME_SECONDS, fingerprint
-from detection.match import Match, _unlikely_count, calibrated_confidence, echo, match, read_line
+from detection.match import Match, _Line, _extent, _unlikely_count, calibrated_confidence, echo, match, read_line
 from synth.music import babble, song
 from tests.conftest import RATE
 
@@ -114,6 +116,18 @@ def test_a_line_is_echoed_only_with_more_hits_than_chance_would_put_on_it():
     assert _unlikely_count(0.0, 1e-4) == 1
     assert _unlikely_count(0.02, 1e-4) == 3  # P(X >= 3) ~ 1.3e-6, P(X >= 2) ~ 2e-4
     assert _unlikely_count(2.0, 1e-4) == 10  # P(X >= 10) ~ 4.6e-5, P(X >= 9) ~ 2.4e-4
+
+
+def test_a_line_s_extent_runs_between_hits_that_chance_would_not_put_so_close():
+    # Hits every half second from 1 to 4 s, then two 1.5 s apart at 7.5 and 9 s (anchors; each
+    # target 0.5 s later).  Any two hits within 2 s make a run; where a dense read puts more chance
+    # hits on the line, a run needs more, and the lone pair no longer stretches the line to 9.5 s.
+    seconds = np.array([1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 7.5, 9.0])
+    line = _Line(0, 1.0, 0.0, seconds / FRAME_SECONDS, (seconds + 0.5) / FRAME_SECONDS)
+    assert np.allclose(_extent(line), (1.0, 9.5))
+    assert np.allclose(_extent(line, together=3), (1.0, 4.5))
+    # With no run at all, the whole line.
+    assert np.allclose(_extent(replace(line, hits=line.hits[[0, 8]], ends=line.ends[[0, 8]]), together=3), (1.0, 9.5))
 
 
 def test_confidence_grows_with_the_score_and_falls_with_the_size_of_the_catalog():

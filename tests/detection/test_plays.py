@@ -116,6 +116,19 @@ def test_one_window_that_hears_nothing_of_a_faint_intro_does_not_end_the_walk_ba
     assert [(p.track_id, p.start_at) for p in plays] == [(1, 13.0)]
 
 
+def test_a_window_hinting_at_an_airing_twice_dates_its_edges_from_both_hints():
+    # A song fading under the next one: the window's own fingerprint hints at it until 21.5 s, the
+    # dense read of the line it follows until 22.5 s.  The play ends at the later; a new airing heard
+    # so starts at the earlier of the two first hits.
+    fading = replace(hit(16, 2, 0), hints=[[1, 0.0, 16.0, 21.5], [1, 0.3, 16.0, 22.5], [3, 9.0, 16.0, 23.0]])
+    plays, _ = feed([hit(0, 1, 0), hit(4, 1, 4), hit(8, 1, 8), hit(12, 1, 12), fading, hit(20, 2, 4),
+                     nothing(24, final=True)])
+    assert [(p.track_id, p.end_at) for p in plays][0] == (1, 22.5)
+    intro = WindowResult(start_at=0, end_at=8, hints=[[1, -1.0, 3.0, 7.5], [1, -1.3, 1.5, 7.9]])
+    plays, _ = feed([intro, hit(4, 1, 5), hit(8, 1, 9), nothing(12, final=True)])
+    assert [(p.track_id, p.start_at) for p in plays] == [(1, 1.5)]
+
+
 def test_state_saved_with_one_hint_a_window_still_loads():
     state = StationState.from_dict({"hints": [None, [1, -1.0, 1.2, 7.9]], "session": "s"})
     assert state.hints == [[], [[1, -1.0, 1.2, 7.9]]]
