@@ -236,6 +236,26 @@ def test_a_read_back_that_links_no_earlier_hit_ends_the_search(catalog_index, mo
     assert len(reads) == 1
 
 
+def _two_windows_read_back(catalog_index, monkeypatch, verdicts, moved_back_s):
+    """Analyse windows at 12 and 16 s that judge gives these verdicts, with every read back moving the
+    start `moved_back_s` earlier; returns the reads' (line, from) and the window results."""
+    verdicts = iter(verdicts)
+    monkeypatch.setattr(pipeline, "judge", lambda index, query, params: next(verdicts))
+    reads = []
+
+    def read_back(index, recall, window, line, heard_at, params):
+        reads.append((line, heard_at))
+        return heard_at - moved_back_s
+
+    monkeypatch.setattr(pipeline, "_heard_since", read_back)
+    recall, results = Recall(), []
+    for start_at in (12.0, 16.0):
+        window = Window(start_at=start_at, samples=np.zeros(8 * ANALYSIS_RATE, np.float32), session="",
+                        discontinuity=False, final=False)
+        results.append(pipeline.analyse(catalog_index, window, recall=recall))
+    return reads, results
+
+
 @pytest.mark.parametrize("next_speed, reads_again", [(1.0, True), (1.018, False)])
 def test_a_new_line_is_read_back_again_at_the_next_window_s_speed_when_its_first_was_off(
         catalog_index, monkeypatch, next_speed, reads_again):
@@ -243,19 +263,9 @@ def test_a_new_line_is_read_back_again_at_the_next_window_s_speed_when_its_first
     # window, hearing the line throughout, says how fast it really is.  Read back at 2% off, a faint
     # intro's hits drift off the line, so the start is read back again, from where the first read
     # stopped, at the surer speed; a speed within RESPEED of the first is not worth the read.
-    verdicts = iter([Verdict(Match(4, 10.0, 1.02, 14, 1.0, 6.5, 8.0)), Verdict(Match(4, 14.0, next_speed, 60, 1.0, 0.0, 8.0))])
-    monkeypatch.setattr(pipeline, "judge", lambda index, query, params: next(verdicts))
-    reads = []
-
-    def read_back(index, recall, window, line, heard_at, params):
-        reads.append((line, heard_at))
-        return heard_at - 1.5
-
-    monkeypatch.setattr(pipeline, "_heard_since", read_back)
-    recall, results = Recall(), []
-    for start_at in (12.0, 16.0):
-        window = Window(start_at=start_at, samples=silence(8), session="", discontinuity=False, final=False)
-        results.append(pipeline.analyse(catalog_index, window, recall=recall))
+    reads, results = _two_windows_read_back(
+        catalog_index, monkeypatch,
+        [Verdict(Match(4, 10.0, 1.02, 14, 1.0, 6.5, 8.0)), Verdict(Match(4, 14.0, next_speed, 60, 1.0, 0.0, 8.0))], 1.5)
     assert reads[0] == ((4, 12.0 - 10.0 / 1.02, 1.02), 18.5)
     assert results[0].first_hit_at == 17.0
     if reads_again:
@@ -295,21 +305,10 @@ def test_a_line_two_windows_in_a_row_hint_at_on_hits_of_their_own_is_read_back(
     # seconds the windows share (the first window's from 4.5 s on, or the next one's up to 3.5 s) may
     # be one chance likeness.
     first = Match(4, 10.0, 1.0, 6, 0.0, first_hinted_s, 7.5)
-    verdicts = iter([Verdict(hints=(first,)),
-                     Verdict(hints=(replace(first, track_offset_s=14.0, first_hit_s=1.0, last_hit_s=next_last_s),))])
-    monkeypatch.setattr(pipeline, "judge", lambda index, query, params: next(verdicts))
-    reads = []
-
-    def reading_back(index, recall, window, line, heard_at, params):
-        reads.append((line, heard_at))
-        return heard_at - 3.0
-
-    monkeypatch.setattr(pipeline, "_heard_since", reading_back)
-    recall, results = Recall(), []
-    for start_at in (12.0, 16.0):
-        window = Window(start_at=start_at, samples=np.zeros(8 * ANALYSIS_RATE, np.float32), session="",
-                        discontinuity=False, final=False)
-        results.append(pipeline.analyse(catalog_index, window, recall=recall))
+    reads, results = _two_windows_read_back(
+        catalog_index, monkeypatch,
+        [Verdict(hints=(first,)), Verdict(hints=(replace(first, track_offset_s=14.0, first_hit_s=1.0, last_hit_s=next_last_s),))],
+        3.0)
     assert results[0].hints == [[4, 2.0, 12.0 + first_hinted_s, 19.5]]
     assert reads == ([((4, 2.0, 1.0), 17.0)] if read_back else [])
     assert results[1].hints == [[4, 2.0, 14.0 if read_back else 17.0, 16.0 + next_last_s]]
