@@ -180,9 +180,10 @@ def _hits_at_phases(index: Index, samples: np.ndarray, known: Match, params: Mat
     """Seconds into the samples of the hits on the known line, as the first frame phase that hears the
     line finds them (see read_line, here with time neighbours); None if no phase hears it.
 
-    `present`: the samples reach into the audio where the line matched, so it is there whether or not
-    the read hears enough of it to tell on its own (a read seconds longer than the evidence needs more
-    hits to stand out of chance): then, if no phase hears it, the hits every phase found.
+    `present`: the line is known to be in the samples whether or not the read hears enough of it to
+    tell on its own (a read seconds longer than the evidence needs more hits to stand out of chance):
+    they reach into the audio where it matched, or no other song was heard in them after the start so
+    far (see _heard_since).  Then, if no phase hears it, the hits every phase found.
     """
     unheard = []
     for phase in range(ECHO_PHASES):
@@ -238,10 +239,11 @@ def _heard_since(index: Index, recall: Recall, window: Window, line: tuple[int, 
     to a second past the start so far, but no further than their last pairs reach into the later
     windows' audio: a pair is not cut at a window's end, and an older window is not judged on the
     later windows' evidence.  The latest window's read reaches into the evidence, so its hits count
-    even when too few to hear the line on their own (a talk-over intro's last faint hits).  A read
-    that links no earlier hit ends the search: the older windows lie further from the start still.
-    Hits link from further back where the remembered windows heard no other line since (see
-    FREE_LINK_S)."""
+    even when too few to hear the line on their own (a talk-over intro's last faint hits).  So do an
+    older window's where the remembered windows heard no other line after the start so far: there
+    only talk or noise can hide the line, not another song.  A read that links no earlier hit ends
+    the search: the older windows lie further from the start still.  Hits link from further back
+    where the remembered windows heard no other line since (see FREE_LINK_S)."""
     stretch_at, stretch, spans = recall.stretch(window)
     # Another line: another track, or this one at an alignment the play logic counts as another airing.
     others_until = max((last_at for heard in recall.heard for other, _, last_at in heard if not _same_airing(other, line)),
@@ -250,7 +252,8 @@ def _heard_since(index: Index, recall: Recall, window: Window, line: tuple[int, 
         until = heard_at + 1.0 if older == 0 else min(heard_at + 1.0, end_at + PAIR_SECONDS)
         first = int(round((start_at - stretch_at) * ANALYSIS_RATE))
         before = stretch[first:max(first, int((until - stretch_at) * ANALYSIS_RATE))]
-        hits = _hits_at_phases(index, before, _in_window(line, start_at), params, present=older == 0)
+        hits = _hits_at_phases(index, before, _in_window(line, start_at), params,
+                               present=older == 0 or others_until <= heard_at)
         if hits is None:
             break
         linked = _linked_start(start_at + hits, heard_at, others_until)

@@ -214,16 +214,21 @@ def _at(seconds):
     return int(seconds * ANALYSIS_RATE)
 
 
+@pytest.mark.parametrize("other_until, present", [(18.0, [True, False, False]), (None, [True, True, True])])
 def test_reading_back_runs_the_latest_window_to_the_evidence_and_older_ones_as_far_as_their_pairs_reach(
-        catalog_index, monkeypatch):
+        catalog_index, monkeypatch, other_until, present):
     # A pair whose target lies past a window's end is not in that window's own fingerprint: each read
     # goes on through the later windows' audio.  The latest remembered window's read runs to a second
     # past the evidence; an older one's up to a second past the start so far, or its pairs' reach.
     recall, latest, audio, reads = _remembered_song(monkeypatch, [[16.0, 17.5], [14.5], [10.0]])
+    if other_until is not None:
+        recall.heard.extend([[], [], [((7, -30.0, 1.0), 8.5, other_until)]])
     assert pipeline._heard_since(catalog_index, recall, latest, (4, 0.0, 1.0), 19.0, MatchParams()) == 14.5
     ends = [20.0, 12.0 + PAIR_SECONDS, 8.0 + PAIR_SECONDS]
-    # Only the latest window's read reaches into the evidence, where the line is known to be.
-    assert [present for _, present in reads] == [True, False, False]
+    # The latest window's read reaches into the evidence, where the line is known to be; an older
+    # one's hits count as present too where no other song was heard after the start so far (here,
+    # another track until 18 s, after the start read back to).
+    assert [was_present for _, was_present in reads] == present
     for (read, _), start_at, end in zip(reads, (8.0, 4.0, 0.0), ends, strict=True):
         assert abs(len(read) - (end - start_at) * ANALYSIS_RATE) <= 1
         assert np.allclose(read, audio[_at(start_at):_at(start_at) + len(read)], atol=1e-4)
