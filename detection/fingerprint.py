@@ -15,6 +15,7 @@ frame, because log cells are finer than a low bin is wide.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,6 +54,11 @@ _RATIO_BITS, _PRODUCT_BITS = 8, 9
 _MIN_PRODUCT = _TARGET_MIN_FRAMES * _LOW_BIN
 #: anchor cell (8 bits) | frequency ratio (8 bits) | time x frequency product (9 bits)
 HASH_BITS = 8 + _RATIO_BITS + _PRODUCT_BITS
+#: How many cells of each term (anchor, ratio, product) a pair can fill: peaks lie within the band and
+#: targets within their zone, so a third of the numbers HASH_BITS allows are hashes (see hash_cells).
+HASH_CELLS = (math.floor(math.log2((_HIGH_BIN - 0.5) / _LOW_BIN) * ANCHOR_CELLS_PER_OCTAVE) + 1,
+              round(2 * _TARGET_MAX_OCTAVES * _RATIO_CELLS_PER_OCTAVE),
+              math.floor(math.log2(_TARGET_MAX_FRAMES * (_HIGH_BIN - 0.5) / _MIN_PRODUCT) * _PRODUCT_CELLS_PER_OCTAVE) + 1)
 #: Adding this to a hash moves its anchor one cell up: the query side of a speed hypothesis.
 ANCHOR_STEP = 1 << (_RATIO_BITS + _PRODUCT_BITS)
 ANCHOR_CELLS = 1 << 8
@@ -216,11 +222,18 @@ def with_time_neighbours(fp: Fingerprint) -> Fingerprint:
     return Fingerprint(hashes[order], frames[order])
 
 
+def hash_cells(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each hash's anchor, ratio and time x frequency product cells (int64)."""
+    hashes = hashes.astype(np.int64)
+    return (hashes >> (_RATIO_BITS + _PRODUCT_BITS), (hashes >> _PRODUCT_BITS) & ((1 << _RATIO_BITS) - 1),
+            hashes & ((1 << _PRODUCT_BITS) - 1))
+
+
 def pair_gaps(hashes: np.ndarray) -> np.ndarray:
     """Frames from each hash's anchor to its target, read back from the hash's cells (to about 3%)."""
-    hashes = hashes.astype(np.int64)
-    anchor_log = ((hashes >> (_RATIO_BITS + _PRODUCT_BITS)) + 0.5) / ANCHOR_CELLS_PER_OCTAVE + np.log2(_LOW_BIN)
-    product_log = ((hashes & ((1 << _PRODUCT_BITS) - 1)) + 0.5) / _PRODUCT_CELLS_PER_OCTAVE + np.log2(_MIN_PRODUCT)
+    anchor, _, product = hash_cells(hashes)
+    anchor_log = (anchor + 0.5) / ANCHOR_CELLS_PER_OCTAVE + np.log2(_LOW_BIN)
+    product_log = (product + 0.5) / _PRODUCT_CELLS_PER_OCTAVE + np.log2(_MIN_PRODUCT)
     return np.exp2(product_log - anchor_log)
 
 

@@ -1,22 +1,25 @@
 """An in-memory inverted index from hash to (track, frame), built from per-track fingerprints.
 
-An entry is one number, hash x catalog frames + location: its frame counted as if the catalog were one
-recording, track after track (the track is found from where each one starts).  The sorted numbers are
-stored Elias-Fano coded: each one's low bits as they are, its high bits (its bucket, spanning about as
-many numbers as there are entries) as a run of ones ended by a zero, a run for every bucket.  That is
-about two bits an entry over the bits that tell entries apart: some 26 bits (3.2 bytes) an entry at
-any catalog size, where entries of a fixed width take 32 to stay byte-aligned.  A lookup reaches its bucket's run by counting zeros,
-a word at a time, from the start kept for every 64th bucket: no search, no branch per lookup.
+An entry is one number, hash code x catalog frames + location: its frame counted as if the catalog were
+one recording, track after track (the track is found from where each one starts), and its hash numbered
+among the hashes pairs of peaks can make, a third of the numbers HASH_BITS allows (see _code).  The
+sorted numbers are stored Elias-Fano coded: each one's low bits as they are, its high bits (its bucket,
+spanning about as many numbers as there are entries) as a run of ones ended by a zero, a run for every
+bucket.  That is about two bits an entry over the bits that tell entries apart: some 24 bits (3 bytes)
+an entry at any catalog size, where entries of a fixed width take 32 to stay byte-aligned.  A lookup
+reaches its bucket's run by counting zeros, a word at a time, from the start kept for every 64th
+bucket: no search, no branch per lookup.
 Hashes too common to say which track is playing are not kept at all (see _CROWDED_FACTOR).
 Rebuilding it when the catalog changes takes a sort.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from detection.fingerprint import HASH_BITS, Fingerprint
+from detection.fingerprint import HASH_CELLS, Fingerprint, hash_cells
 
 #: A hash shared by this many times more entries than the catalog's hashes are on average says
 #: little about which track is playing (a common interval on a common beat), while its entries
@@ -100,7 +103,9 @@ class Index:
         self._next_starts = np.append(self._track_starts[1:], np.iinfo(np.int64).max)
         self._frames = frames = max(1, int(lengths.sum()))
         if fingerprints and sum(len(fp) for fp in fingerprints):
-            hashes = _mix(np.concatenate([fp.hashes for fp in fingerprints]))
+            hashes = _code(np.concatenate([fp.hashes for fp in fingerprints]))
+            if (hashes < 0).any():
+                raise ValueError("a fingerprint holds a hash no pair of peaks makes")
             locations = np.concatenate([fp.frames.astype(np.int64) + start
                                         for fp, start in zip(fingerprints, self._track_starts)])
         else:
@@ -113,7 +118,7 @@ class Index:
         keys = keys[np.repeat(run_lengths <= crowded, run_lengths)]
         self.dropped = len(hashes) - len(keys)
         entries = len(keys)
-        universe = (1 << HASH_BITS) * frames
+        universe = _CODES * frames
         # About as many buckets as entries (Elias-Fano's choice), and no hash over more than two.
         self._low_bits = max((frames - 1).bit_length(), (universe // max(1, entries)).bit_length() - 1)
         buckets = ((universe - 1) >> self._low_bits) + 1
@@ -158,7 +163,9 @@ class Index:
     def lookup(self, query_hashes: np.ndarray) -> Postings:
         if self._entries == 0:
             return Postings.none()
-        first_key = _mix(query_hashes.astype(np.int64)) * self._frames
+        codes = _code(query_hashes)
+        asked = np.flatnonzero(codes >= 0)  # a shifted or neighbouring hash can lie outside the cells pairs fill
+        first_key = codes[asked] * self._frames
         bucket = first_key >> self._low_bits
         spans_two = (first_key + self._frames - 1) >> self._low_bits != bucket
         begin = self._bucket_begins(bucket)
@@ -191,14 +198,21 @@ class Index:
         return Postings(
             track_slots=slots.astype(np.int32),
             track_frames=(locations - self._track_starts[slots]).astype(np.int32),
-            query_rows=owner,
+            query_rows=asked[owner],
         )
 
 
-#: Hashes cluster (most anchors sit in a few octaves); the index files each under hash x _MIX mod
-#: 2**HASH_BITS, a one-to-one shuffle that spreads them evenly over the buckets, so no lookup counts long.
-_MIX = 0x1E3779B1 & ((1 << HASH_BITS) - 1)
+#: How many hash codes there are: one for each combination of the cells pairs fill.
+_CODES = math.prod(HASH_CELLS)
+#: Hashes cluster (most anchors sit in a few octaves); the index files each under its dense number x
+#: _MIX mod _CODES, a one-to-one shuffle (_MIX shares no factor with _CODES) that spreads them evenly
+#: over the buckets, so no lookup counts long.
+_MIX = next(m for m in range(int(_CODES * 0.6180339887), _CODES) if math.gcd(m, _CODES) == 1)
 
 
-def _mix(hashes: np.ndarray) -> np.ndarray:
-    return (hashes.astype(np.int64) * _MIX) & ((1 << HASH_BITS) - 1)
+def _code(hashes: np.ndarray) -> np.ndarray:
+    """Each hash's shuffled dense number, or -1 for a hash with a cell no pair fills."""
+    anchor, ratio, product = hash_cells(hashes)
+    anchors, ratios, products = HASH_CELLS
+    inside = (anchor >= 0) & (anchor < anchors) & (ratio < ratios) & (product < products)
+    return np.where(inside, ((anchor * ratios + ratio) * products + product) * _MIX % _CODES, -1)

@@ -1,12 +1,24 @@
 import numpy as np
 
-from detection.fingerprint import HASH_BITS, Fingerprint
-from detection.index import _MIX, Index
+from detection.fingerprint import ANCHOR_STEP, HASH_CELLS, Fingerprint
+from detection.index import _CODES, _MIX, Index
+
+RATIO_STEP = ANCHOR_STEP >> 8  # the ratio cell sits above the product's bits, as the anchor above the ratio's
+
+
+def hash_of(anchor: int, ratio: int, product: int) -> int:
+    return anchor * ANCHOR_STEP + ratio * RATIO_STEP + product
+
+
+def some_hashes(rng, count: int) -> np.ndarray:
+    """Hashes with every cell one that pairs of peaks fill."""
+    cells = [rng.integers(0, cells, count) for cells in HASH_CELLS]
+    return np.array([hash_of(*map(int, c)) for c in zip(*cells)], np.uint32)
 
 
 def fingerprint_of(rng, entries: int, frames: int) -> Fingerprint:
     # Few distinct hashes, so buckets hold many entries, some spread over group boundaries.
-    hashes = rng.choice(rng.integers(0, 1 << HASH_BITS, 300), entries).astype(np.uint32)
+    hashes = rng.choice(some_hashes(rng, 300), entries).astype(np.uint32)
     return Fingerprint(hashes, np.sort(rng.integers(0, frames, entries)).astype(np.int32))
 
 
@@ -14,7 +26,8 @@ def test_lookup_finds_exactly_the_entries_sharing_each_query_hash():
     rng = np.random.default_rng(3)
     tracks = [fingerprint_of(rng, int(rng.integers(0, 400)), 40_000) for _ in range(50)]
     index = Index(list(range(100, 150)), tracks)
-    query = np.concatenate([tracks[7].hashes[:40], rng.integers(0, 1 << HASH_BITS, 20)]).astype(np.uint32)
+    biggest = max(tracks, key=len)
+    query = np.concatenate([biggest.hashes[:40], some_hashes(rng, 20)]).astype(np.uint32)
     found = index.lookup(query)
     got = sorted(zip(found.track_slots.tolist(), found.track_frames.tolist(), found.query_rows.tolist()))
     expected = sorted((slot, int(frame), row)
@@ -40,15 +53,28 @@ def test_catalogs_past_32_bits_of_frames_keep_every_location_bit():
 
 def test_hashes_too_common_to_tell_tracks_apart_are_left_out_and_entries_take_about_two_bits_over_their_information():
     rng = np.random.default_rng(5)
-    tracks = [Fingerprint(np.concatenate([[77] * 40, rng.integers(1000, 1 << HASH_BITS, 400)]).astype(np.uint32),
+    tracks = [Fingerprint(np.concatenate([[77] * 40, some_hashes(rng, 400)]).astype(np.uint32),
                           np.arange(440, dtype=np.int32)) for _ in range(100)]
     index = Index(list(range(100)), tracks)
     assert len(index.lookup(np.array([77], np.uint32)).track_slots) == 0  # 4,000 entries against ~1 a hash
     assert index.lookup(tracks[3].hashes[-1:]).track_slots.tolist() == [3]
     assert index.dropped == 4000
-    # 40,000 entries among 2**25 hashes x 44,000 frames: 25.1 bits tell them apart.  Elias-Fano adds
-    # about two; the bucket samples and the track tables (large beside 440-frame tracks) add 1.25 at most.
-    assert index.nbytes * 8 <= 40_000 * (25.1 + 2 + 1.25)
+    # 40,000 entries among 10.4 million hash codes x 44,000 frames: 23.4 bits tell them apart.
+    # Elias-Fano adds under two and a half; the bucket samples and the track tables (large beside
+    # 440-frame tracks) add 1.25 at most.  (Numbered among all 2**25 values HASH_BITS allows, hashes
+    # would take 1.7 bits more.)
+    assert index.nbytes * 8 <= 40_000 * (23.4 + 2.5 + 1.25)
+
+
+def test_hashes_with_a_cell_no_pair_fills_find_nothing():
+    # A query hash shifted for a speed hypothesis, or moved to a neighbouring time cell, can leave the
+    # cells that pairs fill: it has no code, and no entry.
+    anchors, ratios, products = HASH_CELLS
+    track = Fingerprint(np.array([hash_of(anchors - 1, ratios - 1, products - 1)], np.uint32), np.array([5], np.int32))
+    index = Index([1], [track])
+    outside = [hash_of(anchors, 0, 0), hash_of(0, ratios, 0), hash_of(0, 0, products)]
+    found = index.lookup(np.array([*outside, track.hashes[0]], np.uint32))
+    assert found.query_rows.tolist() == [3] and found.track_frames.tolist() == [5]
 
 
 def test_an_empty_catalog_finds_nothing():
@@ -80,12 +106,19 @@ def test_long_runs_of_entries_and_hashes_across_two_buckets_are_found_whole():
 
     counts = [70] + [30] * 20 + [8] * 4
     layout = Index(list(range(4)), catalog(list(range(1, len(counts) + 1)), counts))
-    # A hash's keys are hash x catalog frames + frame, filed by bucket (key >> low bits) after the
-    # index's one-to-one mix of hashes: undo the mix for hashes whose keys cross a bucket boundary.
+    # A hash's keys are its code x catalog frames + frame, filed by bucket (key >> low bits), where a
+    # code numbers the hash's cells and is mixed one to one: undo both for codes whose keys cross a
+    # bucket boundary.
     bucket, span = 1 << layout._low_bits, layout._frames
-    unmix = pow(_MIX, -1, 1 << HASH_BITS)
-    straddling = [(((c * bucket) // span) * unmix) % (1 << HASH_BITS) for c in range(1, 200)
-                  if (c * bucket) % span and (c * bucket) // span < 1 << HASH_BITS][:4]
+    unmix = pow(_MIX, -1, _CODES)
+    _, ratios, products = HASH_CELLS
+
+    def hash_of_code(code: int) -> int:
+        dense = code * unmix % _CODES
+        return hash_of(dense // (ratios * products), dense // products % ratios, dense % products)
+
+    straddling = [hash_of_code((c * bucket) // span) for c in range(1, 200)
+                  if (c * bucket) % span and (c * bucket) // span < _CODES][:4]
     hashes = list(range(1, len(counts) - 3)) + straddling
     tracks = catalog(hashes, counts)
     index = Index(list(range(4)), tracks)
