@@ -9,7 +9,7 @@ from pathlib import Path
 import asyncpg
 
 from detection.audio import ANALYSIS_RATE, decode_recording, read_tags
-from detection.fingerprint import Fingerprint, fingerprint
+from detection.fingerprint import Fingerprint, Peaks, catalog_fingerprint
 from storage.catalog import TrackInfo, add_track
 
 AUDIO_SUFFIXES = {".mp3", ".ogg", ".oga", ".opus", ".flac", ".wav", ".m4a", ".aac", ".mp4"}
@@ -52,8 +52,9 @@ def parse_rights_holders(text: str | None) -> list[dict]:
     return holders
 
 
-def prepare(path: Path, sidecar: dict[str, dict[str, str]]) -> tuple[TrackInfo, Fingerprint]:
-    """Decode and fingerprint one file; raises UndecodableAudio or ValueError with the reason."""
+def prepare(path: Path, sidecar: dict[str, dict[str, str]]) -> tuple[TrackInfo, Fingerprint, Peaks]:
+    """Decode and fingerprint one file (with its prominent peaks); raises UndecodableAudio or ValueError
+    with the reason."""
     recording = decode_recording(path, ANALYSIS_RATE)
     tags = read_tags(path)
     row = sidecar.get(path.name, {})
@@ -67,7 +68,7 @@ def prepare(path: Path, sidecar: dict[str, dict[str, str]]) -> tuple[TrackInfo, 
         rights_holders=parse_rights_holders(row.get("rights_holders")),
         source_path=str(path),
     )
-    return info, fingerprint(recording.samples)
+    return info, *catalog_fingerprint(recording.samples)
 
 
 async def register_files(
@@ -78,8 +79,8 @@ async def register_files(
     for path in files:
         try:
             sidecar = sidecars.setdefault(path.parent, read_sidecar(path.parent))
-            info, fp = prepare(path, sidecar)
-            _, is_new = await add_track(pool, info, fp)
+            info, fp, peaks = prepare(path, sidecar)
+            _, is_new = await add_track(pool, info, fp, peaks)
             (report.added if is_new else report.unchanged).append(str(path))
         except (ValueError, OSError) as exc:  # one bad file is reported; the rest still load
             report.failed.append((str(path), str(exc)))

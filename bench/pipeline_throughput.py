@@ -19,7 +19,7 @@ import numpy as np
 
 from airspin.catalog_files import prepare
 from detection.audio import ANALYSIS_RATE, pcm16_decode, pcm16_encode
-from detection.fingerprint import SCHEME, Fingerprint, fingerprint
+from detection.fingerprint import SCHEME, Fingerprint, Peaks, catalog_fingerprint
 from detection.index import Index
 from detection.pipeline import chunk_recording, scan
 from synth.encode import write_audio
@@ -30,24 +30,33 @@ TRACK_SECONDS = 120.0
 STATION_RATE = 16000
 
 
-def catalog_fingerprints(tracks: int) -> tuple[list[Fingerprint], float]:
-    """Fingerprints of `tracks` synthetic songs (seeds 1..tracks) and the seconds spent making them."""
-    cache = ROOT / ".cache" / "bench" / f"catalog-{tracks}x{int(TRACK_SECONDS)}s-scheme{SCHEME}.npz"
+def catalog_fingerprints(tracks: int) -> tuple[list[Fingerprint], list[Peaks], float]:
+    """Fingerprints and prominent peaks of `tracks` synthetic songs (seeds 1..tracks) and the seconds
+    spent making them."""
+    cache = ROOT / ".cache" / "bench" / f"catalog-{tracks}x{int(TRACK_SECONDS)}s-scheme{SCHEME}-peaks.npz"
     if cache.exists():
         with np.load(cache) as data:  # each access to an npz member reads it again: read each once
             hashes, frames, sizes = data["hashes"], data["frames"], data["sizes"]
-        bounds = np.concatenate([[0], np.cumsum(sizes)])
-        return [Fingerprint(hashes[a:b], frames[a:b]) for a, b in zip(bounds, bounds[1:])], 0.0
-    fps, spent = [], 0.0
+            peak_frames, peak_bins, peak_sizes = data["peak_frames"], data["peak_bins"], data["peak_sizes"]
+        return _split(hashes, frames, sizes, Fingerprint), _split(peak_frames, peak_bins, peak_sizes, Peaks), 0.0
+    fps, peaks, spent = [], [], 0.0
     for seed in range(1, tracks + 1):
         samples = song(seed, TRACK_SECONDS, ANALYSIS_RATE)
         started = time.process_time()
-        fps.append(fingerprint(samples))
+        fp, prominent = catalog_fingerprint(samples)
         spent += time.process_time() - started
+        fps.append(fp)
+        peaks.append(prominent)
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache, hashes=np.concatenate([f.hashes for f in fps]), frames=np.concatenate([f.frames for f in fps]),
-             sizes=np.array([len(f) for f in fps]))
-    return fps, spent
+             sizes=np.array([len(f) for f in fps]), peak_frames=np.concatenate([p.frames for p in peaks]),
+             peak_bins=np.concatenate([p.bins for p in peaks]), peak_sizes=np.array([len(p.frames) for p in peaks]))
+    return fps, peaks, spent
+
+
+def _split(first: np.ndarray, second: np.ndarray, sizes: np.ndarray, kind: type) -> list:
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    return [kind(first[a:b], second[a:b]) for a, b in zip(bounds, bounds[1:])]
 
 
 def ingest_speed(files: int = 8) -> float:
@@ -87,15 +96,16 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=20.0)
     args = parser.parse_args()
 
-    fps, spent = catalog_fingerprints(args.tracks)
+    fps, peaks, spent = catalog_fingerprints(args.tracks)
     started = time.process_time()
-    index = Index(list(range(1, args.tracks + 1)), fps)
+    index = Index(list(range(1, args.tracks + 1)), fps, peaks)
     built = time.process_time() - started
     entries = sum(len(f) for f in fps)
     catalog_minutes = args.tracks * TRACK_SECONDS / 60
     print(f"catalog: {args.tracks} tracks x {TRACK_SECONDS:.0f} s, {entries} hashes"
           + (f" (fingerprinted at {args.tracks * TRACK_SECONDS / spent:.0f}x real time)" if spent else " (cached)"))
     print(f"index size: {index.nbytes / catalog_minutes / 1000:.1f} kB per catalog minute in memory "
+          f"(prominent peaks {index.peak_nbytes / catalog_minutes / 1000:.1f} of them) "
           f"({index.dropped / entries:.0%} of the hashes too common to keep), "
           f"{entries * 8 / catalog_minutes / 1000:.1f} kB stored in PostgreSQL; built in {built:.2f} CPU s")
     print(f"catalog ingest (decode FLAC + fingerprint): {ingest_speed():.0f}x real time per core")

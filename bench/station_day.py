@@ -26,7 +26,7 @@ import soxr
 from scipy.signal import butter, sosfilt
 
 from detection.audio import ANALYSIS_RATE, decode_file
-from detection.fingerprint import fingerprint
+from detection.fingerprint import catalog_fingerprint
 from detection.index import Index
 from detection.pipeline import chunk_recording, scan
 from detection.plays import PlayParams
@@ -237,8 +237,9 @@ def simulate(profile: Profile, seed: int, minutes: float, songs: int, music: Pat
     rng = np.random.default_rng(seed)
     recordings = load_recordings(music, songs, rng)
     catalog_ids = set(rng.choice(len(recordings), size=len(recordings) * 2 // 3, replace=False).tolist())
-    index = Index(sorted(catalog_ids), [fingerprint(soxr.resample(recordings[i], RATE, ANALYSIS_RATE).astype(np.float32))
-                                        for i in sorted(catalog_ids)])
+    fingerprints, peaks = zip(*(catalog_fingerprint(soxr.resample(recordings[i], RATE, ANALYSIS_RATE).astype(np.float32))
+                                for i in sorted(catalog_ids)))
+    index = Index(sorted(catalog_ids), list(fingerprints), list(peaks))
     day, truth = build_day(recordings, catalog_ids, minutes, profile, rng)
     aired = process(day, profile, rng, truth)
     started = time.process_time()

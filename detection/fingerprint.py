@@ -36,6 +36,8 @@ _WINDOW = np.hanning(N_FFT).astype(np.float32)
 #: which stay in cache: a third faster than in one piece.
 _BLOCK_FRAMES = 256
 _LOW_BIN, _HIGH_BIN = 12, 500  # ~94 Hz to ~3.9 kHz
+#: The bins peaks are picked from.
+BAND = slice(_LOW_BIN, _HIGH_BIN)
 _ABOVE_FRAME_RATIO = np.float32(10 ** (6.0 / 20))  # a peak must stand 6 dB out of its frame's median
 _SILENCE_MAGNITUDE = np.float32(10 ** (-70.0 / 20))  # quieter than -70 dBFS-ish carries no peaks
 _TARGET_MIN_FRAMES, _TARGET_MAX_FRAMES = 3.0, 63.0  # closer pairs time too coarsely to hash
@@ -241,3 +243,38 @@ def fingerprint(samples: np.ndarray, density: Density = LANDMARKS) -> Fingerprin
     """Fingerprint mono float32 samples at ANALYSIS_RATE."""
     peaks = find_peaks(spectrogram(np.asarray(samples, dtype=np.float32)), density.freq_span, density.time_span)
     return pair_peaks(peaks, density.fanout)
+
+
+#: A catalog recording also keeps its most prominent peaks, to check a line already known against a
+#: station's spectrum where talk leaves too few pairs to hash (see detection.verify): the landmark
+#: peaks louder than every other within PROMINENT_BINS and PROMINENT_FRAMES either side (about 12 a
+#: second), from PROMINENT_LOW_BIN (~500 Hz) up: below it, talk's voiced harmonics crowd the music's.
+PROMINENT_BINS, PROMINENT_FRAMES = 20, 10
+PROMINENT_LOW_BIN = 64
+
+
+def prominent_peaks(spec: np.ndarray, peaks: Peaks) -> Peaks:
+    """The peaks louder than every other peak near them (see PROMINENT_BINS), at whole frames and bins."""
+    # Refined between frames and bins, a peak at an edge can round past it.
+    frames = np.clip(np.round(peaks.frames), 0, len(spec) - 1).astype(np.int64)
+    bins = np.round(peaks.bins).astype(np.int64)
+    order = np.argsort(frames, kind="stable")
+    frames, bins = frames[order], bins[order]
+    levels = spec[frames, bins] if len(frames) else np.zeros(0, np.float32)
+    # Each peak against the later ones within PROMINENT_FRAMES: the quieter of a near pair is not prominent.
+    reach = int((np.searchsorted(frames, frames + PROMINENT_FRAMES, side="right") - np.arange(len(frames))).max(initial=1))
+    kept = np.ones(len(frames), bool)
+    for step in range(1, reach):
+        a, b = np.arange(len(frames) - step), np.arange(step, len(frames))
+        near = (frames[b] - frames[a] <= PROMINENT_FRAMES) & (np.abs(bins[b] - bins[a]) <= PROMINENT_BINS)
+        kept[a[near & (levels[b] > levels[a])]] = False
+        kept[b[near & (levels[a] >= levels[b])]] = False
+    kept &= bins >= PROMINENT_LOW_BIN
+    return Peaks(frames[kept].astype(np.float32), bins[kept].astype(np.float32))
+
+
+def catalog_fingerprint(samples: np.ndarray) -> tuple[Fingerprint, Peaks]:
+    """A catalog recording's fingerprint and its prominent peaks (mono float32 samples at ANALYSIS_RATE)."""
+    spec = spectrogram(np.asarray(samples, dtype=np.float32))
+    peaks = find_peaks(spec)
+    return pair_peaks(peaks), prominent_peaks(spec, peaks)

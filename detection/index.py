@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detection.fingerprint import HASH_CELLS, Fingerprint, hash_cells
+from detection.fingerprint import HASH_CELLS, PROMINENT_LOW_BIN, Fingerprint, Peaks, hash_cells
 
 #: A hash shared by this many times more entries than the catalog's hashes are on average says
 #: little about which track is playing (a common interval on a common beat), while its entries
@@ -90,8 +90,62 @@ def _as_words(packed: np.ndarray) -> np.ndarray:
     return np.concatenate([packed, np.zeros(-len(packed) % 8 + 8, np.uint8)]).view("<u8")
 
 
+class PeakMap:
+    """The catalog's prominent peaks (see detection.fingerprint.prominent_peaks), track after track, read
+    back by track and frames.
+
+    A peak's bin (above PROMINENT_LOW_BIN) takes _PEAK_BIN_BITS; its frame, a one in a run of ones for
+    each catalog frame, each run ended by a zero: some 13 bits a peak at a dozen peaks a second.  How
+    many peaks come before every _PEAK_SAMPLE-th frame is kept, so a read starts near its first frame.
+    """
+
+    def __init__(self, peaks: list[Peaks], track_starts: np.ndarray, track_frames: np.ndarray):
+        # A track is as long as its hashes reach: a peak past its last anchor (one with no target) is left out.
+        within = [np.round(p.frames) < length for p, length in zip(peaks, track_frames)]
+        at = np.concatenate([np.round(p.frames[w]).astype(np.int64) + start for p, w, start in zip(peaks, within, track_starts)]
+                            + [np.zeros(0, np.int64)])
+        bins = np.concatenate([np.round(p.bins[w]).astype(np.int64) for p, w in zip(peaks, within)] + [np.zeros(0, np.int64)])
+        order = np.argsort(at, kind="stable")
+        at, bins = at[order], bins[order]
+        if len(at) and (at.min() < 0 or bins.min() < PROMINENT_LOW_BIN or bins.max() - PROMINENT_LOW_BIN >= 1 << _PEAK_BIN_BITS):
+            raise ValueError("a prominent peak lies outside its track or the band")
+        frames = int(track_frames.sum()) if len(at) else 0  # no peaks known: nothing to keep
+        unary = np.zeros(len(at) + frames + 1, np.uint8)
+        unary[at + np.arange(len(at))] = 1
+        self._unary = np.packbits(unary, bitorder="little")
+        self._bins = _pack((bins - PROMINENT_LOW_BIN).astype(np.uint64), _PEAK_BIN_BITS)
+        self._before = np.searchsorted(at, np.arange(0, frames + 2 * _PEAK_SAMPLE, _PEAK_SAMPLE)).astype(np.uint32)
+        self._frames = frames
+
+    @property
+    def nbytes(self) -> int:
+        return self._unary.nbytes + self._bins.nbytes + self._before.nbytes
+
+    def between(self, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+        """Catalog frames and bins of the peaks from catalog frame `first` to `last`, in time order."""
+        first, last = max(0, first), min(last, self._frames - 1)
+        if last < first:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        sample, end = first // _PEAK_SAMPLE, last // _PEAK_SAMPLE + 1
+        begin_bit = sample * _PEAK_SAMPLE + int(self._before[sample])
+        end_bit = end * _PEAK_SAMPLE + int(self._before[end])
+        bits = np.unpackbits(self._unary[begin_bit >> 3:(end_bit >> 3) + 1], bitorder="little")[begin_bit & 7:]
+        bits = bits[:end_bit - begin_bit]
+        ones = np.flatnonzero(bits)
+        frames = sample * _PEAK_SAMPLE + ones - np.arange(len(ones))  # zeros before a one: frames passed
+        rows = int(self._before[sample]) + np.arange(len(ones))
+        wanted = (frames >= first) & (frames <= last)
+        fields = _fields_at(self._bins, rows[wanted] * _PEAK_BIN_BITS) & np.uint64((1 << _PEAK_BIN_BITS) - 1)
+        return frames[wanted], fields.astype(np.int64) + PROMINENT_LOW_BIN
+
+
+_PEAK_BIN_BITS = 9
+_PEAK_SAMPLE = 256
+
+
 class Index:
-    def __init__(self, track_ids: list[int], fingerprints: list[Fingerprint]):
+    def __init__(self, track_ids: list[int], fingerprints: list[Fingerprint], peaks: list[Peaks] | None = None):
+        """`peaks`: each track's prominent peaks, if known (see PeakMap)."""
         self.track_ids = np.asarray(track_ids, dtype=np.int64)
         lengths = np.array([int(fp.frames.max()) + 1 if len(fp) else 0 for fp in fingerprints], dtype=np.int64)
         self.track_frames = lengths
@@ -135,6 +189,8 @@ class Index:
         # How many words a lookup may count zeros through: as many as the fullest sample's runs take.
         self._span_words = int(((starts[1:] - 1 >> 6) - (starts[:-1] >> 6) + 1).max(initial=1))
         self._entries = entries
+        empty = Peaks(np.zeros(0, np.float32), np.zeros(0, np.float32))
+        self._peaks = PeakMap(peaks if peaks is not None else [empty] * len(fingerprints), self._track_starts, lengths)
 
     @property
     def track_count(self) -> int:
@@ -143,7 +199,19 @@ class Index:
     @property
     def nbytes(self) -> int:
         return (self._unary.nbytes + self._lows.nbytes + self._bucket_starts.nbytes + self._track_starts.nbytes
-                + self._block_slots.nbytes + self._next_starts.nbytes)
+                + self._block_slots.nbytes + self._next_starts.nbytes + self._peaks.nbytes)
+
+    @property
+    def peak_nbytes(self) -> int:
+        """What the prominent peaks take of nbytes."""
+        return self._peaks.nbytes
+
+    def peaks(self, slot: int, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+        """Frames and bins of the prominent peaks of the track in `slot`, from its frame `first` to `last`."""
+        start = int(self._track_starts[slot])
+        last = min(last, int(self.track_frames[slot]) - 1)
+        frames, bins = self._peaks.between(start + first, start + last)
+        return frames - start, bins
 
     def _bucket_begins(self, buckets: np.ndarray) -> np.ndarray:
         """The bit where each bucket's run of ones starts: past as many zeros as buckets before it."""

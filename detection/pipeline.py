@@ -16,6 +16,7 @@ from detection.fingerprint import ECHO, HOP, PAIR_SECONDS, fingerprint
 from detection.index import Index
 from detection.match import Match, MatchParams, echo, judge, read_line, same_line
 from detection.plays import Play, PlayParams, StationState, WindowResult, advance, alignment
+from detection.verify import heard_back, heard_on
 from detection.windows import Chunk, Window, Windower
 
 
@@ -111,7 +112,14 @@ def analyse(index: Index, window: Window, params: MatchParams = MatchParams(), r
     # airing's line: that line ends where the new airing is matched.
     fading = [line for line in known if not (verdict.match and verdict.match.track_id == line.track_id)]
     dense = fingerprint(window.samples, ECHO) if fading else None
-    echoes = [found for line in fading if (found := echo(index, dense, line, params)) is not None]
+    echoes = [_heard_on(index, window, found)
+              for line in fading if (found := echo(index, dense, line, params)) is not None]
+    if verdict.match is not None:
+        verdict = replace(verdict, match=_heard_on(index, window, verdict.match))
+    # A hint carries an airing on only where it agrees with a line followed (see detection.plays).
+    verdict = replace(verdict, hints=tuple(
+        _heard_on(index, window, hint) if any(_same_airing(_line(hint, window.start_at), line) for line in recall.lines)
+        else hint for hint in verdict.hints))
     if verdict.match is not None:
         found = verdict.match
         fields.update(track_id=found.track_id, track_offset_s=found.track_offset_s, speed=found.speed, score=found.score,
@@ -141,6 +149,20 @@ def analyse(index: Index, window: Window, params: MatchParams = MatchParams(), r
     recall.new_line = new_line
     recall.lines = [_line(found, window.start_at) for found in [*filter(None, [verdict.match]), *echoes]]
     return WindowResult(**fields)
+
+
+#: A line whose last hit comes this long before its window's end may go on unheard by its hashes (a
+#: song fading under the next, or under talk): its prominent peaks are checked on (see detection.verify).
+CHECK_ON_S = 1.0
+
+
+def _heard_on(index: Index, window: Window, found: Match) -> Match:
+    """The finding with its last hit moved on to where the line's prominent peaks last show in the window."""
+    if len(window.samples) / ANALYSIS_RATE - found.last_hit_s < CHECK_ON_S:
+        return found
+    last_at = heard_on(index, window.samples, window.start_at, _line(found, window.start_at),
+                       window.start_at + found.last_hit_s)
+    return replace(found, last_hit_s=last_at - window.start_at)
 
 
 def _read_back_hint(index: Index, recall: Recall, window: Window, hint: Match, params: MatchParams) -> Match:
@@ -260,7 +282,7 @@ def _heard_since(index: Index, recall: Recall, window: Window, line: tuple[int, 
         if linked == heard_at:
             break
         heard_at = linked
-    return heard_at
+    return heard_back(index, stretch, stretch_at, line, heard_at)
 
 
 def scan(index: Index, chunks: Iterable[Chunk], play_params: PlayParams = PlayParams()) -> Iterator[Play]:

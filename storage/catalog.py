@@ -7,7 +7,7 @@ import asyncpg
 import numpy as np
 
 from detection.audio import AUDIO_IDENTITY
-from detection.fingerprint import SCHEME, Fingerprint
+from detection.fingerprint import SCHEME, Fingerprint, Peaks
 from detection.index import Index
 
 
@@ -27,26 +27,26 @@ class RefTaken(ValueError):
     """The reference is registered already, with different audio."""
 
 
-async def add_track(pool: asyncpg.Pool, info: TrackInfo, fp: Fingerprint) -> tuple[int, bool]:
-    """Register a track; returns (track id, whether it was new).
+async def add_track(pool: asyncpg.Pool, info: TrackInfo, fp: Fingerprint, peaks: Peaks) -> tuple[int, bool]:
+    """Register a track with its fingerprint and prominent peaks; returns (track id, whether it was new).
 
-    The same audio again changes nothing, unless its stored fingerprint was made by an older scheme:
-    then the new fingerprint replaces it.  A track registered before its audio was hashed the way it
+    The same audio again changes nothing, unless its stored fingerprint was made by an older scheme or
+    has no peaks (registered before they were kept): then the new fingerprint and peaks replace it.  A track registered before its audio was hashed the way it
     is now (see AUDIO_IDENTITY) is known by its reference, and takes the new hash and fingerprint.
     """
     async with pool.acquire() as conn, conn.transaction():
         existing = await conn.fetchrow(
-            "SELECT t.id, f.scheme FROM tracks t JOIN fingerprints f ON f.track_id = t.id WHERE t.audio_sha256 = $1",
-            info.audio_sha256)
+            "SELECT t.id, f.scheme, f.peaks IS NULL AS no_peaks FROM tracks t JOIN fingerprints f ON f.track_id = t.id"
+            " WHERE t.audio_sha256 = $1", info.audio_sha256)
         if existing:
-            if existing["scheme"] != SCHEME:
-                await _replace_fingerprint(conn, existing["id"], fp)
+            if existing["scheme"] != SCHEME or existing["no_peaks"]:
+                await _replace_fingerprint(conn, existing["id"], fp, peaks)
             return existing["id"], False
         same_ref = await conn.fetchrow("SELECT id, audio_identity FROM tracks WHERE ref = $1", info.ref)
         if same_ref and same_ref["audio_identity"] < AUDIO_IDENTITY:
             await conn.execute("UPDATE tracks SET audio_sha256 = $2, audio_identity = $3 WHERE id = $1",
                                same_ref["id"], info.audio_sha256, AUDIO_IDENTITY)
-            await _replace_fingerprint(conn, same_ref["id"], fp)
+            await _replace_fingerprint(conn, same_ref["id"], fp, peaks)
             return same_ref["id"], False
         if same_ref:
             raise RefTaken(f"reference {info.ref!r} is registered already with different audio")
@@ -57,22 +57,33 @@ async def add_track(pool: asyncpg.Pool, info: TrackInfo, fp: Fingerprint) -> tup
             info.audio_sha256, AUDIO_IDENTITY, info.source_path,
         )
         await conn.execute(
-            "INSERT INTO fingerprints (track_id, hashes, frames, hash_count, scheme) VALUES ($1, $2, $3, $4, $5)",
-            track_id, *_fingerprint_columns(fp),
+            "INSERT INTO fingerprints (track_id, hashes, frames, hash_count, scheme, peaks) VALUES ($1, $2, $3, $4, $5, $6)",
+            track_id, *_fingerprint_columns(fp, peaks),
         )
         await conn.execute("UPDATE catalog_version SET version = version + 1")
         return track_id, True
 
 
-async def _replace_fingerprint(conn: asyncpg.Connection, track_id: int, fp: Fingerprint) -> None:
+async def _replace_fingerprint(conn: asyncpg.Connection, track_id: int, fp: Fingerprint, peaks: Peaks) -> None:
     await conn.execute(
-        "UPDATE fingerprints SET hashes = $2, frames = $3, hash_count = $4, scheme = $5 WHERE track_id = $1",
-        track_id, *_fingerprint_columns(fp))
+        "UPDATE fingerprints SET hashes = $2, frames = $3, hash_count = $4, scheme = $5, peaks = $6 WHERE track_id = $1",
+        track_id, *_fingerprint_columns(fp, peaks))
     await conn.execute("UPDATE catalog_version SET version = version + 1")
 
 
-def _fingerprint_columns(fp: Fingerprint) -> tuple:
-    return fp.hashes.astype("<u4").tobytes(), fp.frames.astype("<i4").tobytes(), len(fp), SCHEME
+#: A stored peak is frame x _PEAK_BINS + bin.
+_PEAK_BINS = 512
+
+
+def _fingerprint_columns(fp: Fingerprint, peaks: Peaks) -> tuple:
+    packed = np.round(peaks.frames).astype(np.int64) * _PEAK_BINS + np.round(peaks.bins).astype(np.int64)
+    return (fp.hashes.astype("<u4").tobytes(), fp.frames.astype("<i4").tobytes(), len(fp), SCHEME,
+            packed.astype("<i4").tobytes())
+
+
+def _peaks_of(column: bytes | None) -> Peaks:
+    packed = np.frombuffer(column or b"", "<i4")
+    return Peaks((packed // _PEAK_BINS).astype(np.float32), (packed % _PEAK_BINS).astype(np.float32))
 
 
 async def remove_track(pool: asyncpg.Pool, ref: str) -> bool:
@@ -113,8 +124,8 @@ async def load_index(pool: asyncpg.Pool) -> tuple[int, Index]:
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         version = await conn.fetchval("SELECT version FROM catalog_version")
         rows = await conn.fetch(
-            "SELECT track_id, hashes, frames FROM fingerprints WHERE scheme = $1 ORDER BY track_id", SCHEME)
+            "SELECT track_id, hashes, frames, peaks FROM fingerprints WHERE scheme = $1 ORDER BY track_id", SCHEME)
     fingerprints = [
         Fingerprint(np.frombuffer(row["hashes"], "<u4"), np.frombuffer(row["frames"], "<i4")) for row in rows
     ]
-    return version, Index([row["track_id"] for row in rows], fingerprints)
+    return version, Index([row["track_id"] for row in rows], fingerprints, [_peaks_of(row["peaks"]) for row in rows])

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from detection.audio import resample
-from detection.fingerprint import fingerprint
+from detection.fingerprint import catalog_fingerprint
 from detection.index import Index
 from synth.music import song
 
@@ -18,7 +18,8 @@ def catalog_songs() -> dict[int, np.ndarray]:
 @pytest.fixture(scope="session")
 def catalog_index(catalog_songs) -> Index:
     ids = list(catalog_songs)
-    return Index(ids, [fingerprint(resample(catalog_songs[i], RATE)) for i in ids])
+    fingerprints, peaks = zip(*(catalog_fingerprint(resample(catalog_songs[i], RATE)) for i in ids))
+    return Index(ids, list(fingerprints), list(peaks))
 
 
 # Fixtures on the real broker and database, for every test folder that needs them.

@@ -17,13 +17,14 @@ pytestmark = pytest.mark.integration
 
 async def test_catalog_has_metadata_and_fingerprints(pool, catalog):
     rows = await pool.fetch(
-        "SELECT ref, title, artist, isrc, duration_s, rights_holders, hash_count"
+        "SELECT ref, title, artist, isrc, duration_s, rights_holders, hash_count, length(peaks) / 4 AS peak_count"
         " FROM tracks JOIN fingerprints ON track_id = id WHERE ref LIKE 'REF-%' ORDER BY ref")
     assert [r["ref"] for r in rows] == ["REF-11", "REF-12", "REF-13", "REF-14"]
     first = rows[0]
     assert (first["title"], first["artist"], first["isrc"]) == ("Title REF-11", "Artist REF-11", "QZ00000011")
     assert first["rights_holders"] == [{"name": "Label A", "share": 70.0}, {"name": "Label B", "share": 30.0}]
     assert all(abs(r["duration_s"] - 40) < 0.2 and r["hash_count"] > 1000 for r in rows)
+    assert all(40 * 5 < r["peak_count"] < r["hash_count"] / 2 for r in rows)  # prominent peaks, a few a second
 
 
 async def test_a_broken_file_is_reported_and_the_rest_load(settings, pool, tmp_path):
@@ -91,3 +92,26 @@ async def test_a_track_hashed_the_older_way_is_known_again_by_its_reference(sett
     refused = await asyncio.to_thread(airspin, settings, "catalog", "add", str(tmp_path / "other" / "hashed-before.flac"),
                                       check=False)
     assert "registered already with different audio" in refused.stdout + refused.stderr
+
+
+async def test_a_track_registered_before_peaks_were_kept_gets_them_when_its_file_is_registered_again(
+        settings, pool, tmp_path):
+    write_audio(tmp_path / "no-peaks.flac", song(405, 20, RATE), RATE)
+    await asyncio.to_thread(airspin, settings, "catalog", "add", str(tmp_path / "no-peaks.flac"))
+    track_id = await pool.fetchval("SELECT id FROM tracks WHERE ref = 'no-peaks'")
+    _, index = await load_index(pool)
+    slot = index.track_ids.tolist().index(track_id)
+    stored = index.peaks(slot, 0, 10_000)
+    assert len(stored[0]) > 20 * 5
+    # As a database migrated from before peaks were kept holds it: the track still matches, without peaks.
+    await pool.execute("UPDATE fingerprints SET peaks = NULL WHERE track_id = $1", track_id)
+    _, index = await load_index(pool)
+    assert track_id in index.track_ids.tolist() and len(index.peaks(slot, 0, 10_000)[0]) == 0
+
+    version = await pool.fetchval("SELECT version FROM catalog_version")
+    again = await asyncio.to_thread(airspin, settings, "catalog", "add", str(tmp_path / "no-peaks.flac"))
+    assert "already registered 1" in again.stdout
+    assert await pool.fetchval("SELECT version FROM catalog_version") == version + 1
+    _, index = await load_index(pool)
+    slot = index.track_ids.tolist().index(track_id)
+    assert [a.tolist() for a in index.peaks(slot, 0, 10_000)] == [a.tolist() for a in stored]
