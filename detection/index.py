@@ -228,14 +228,17 @@ class Index:
         rank = skip - passed[at, columns] + np.bitwise_count(zeros).astype(np.int64)  # which zero of the word, from 1
         return np.where(skip == 0, first, (word + at) * 64 + _nth_set_bit(zeros, np.maximum(rank, 1)) + 1)
 
-    def lookup(self, query_hashes: np.ndarray) -> Postings:
-        if self._entries == 0:
+    def lookup(self, query_hashes: np.ndarray, slot: int | None = None) -> Postings:
+        """Every entry that shares a hash with the query; only the track in `slot`'s, if given (a track's
+        entries of a hash are one stretch of the hash's keys, so no other track's are read)."""
+        start, span = (0, self._frames) if slot is None else (int(self._track_starts[slot]), int(self.track_frames[slot]))
+        if self._entries == 0 or span == 0:
             return Postings.none()
         codes = _code(query_hashes)
         asked = np.flatnonzero(codes >= 0)  # a shifted or neighbouring hash can lie outside the cells pairs fill
-        first_key = codes[asked] * self._frames
+        first_key = codes[asked] * self._frames + start
         bucket = first_key >> self._low_bits
-        spans_two = (first_key + self._frames - 1) >> self._low_bits != bucket
+        spans_two = (first_key + span - 1) >> self._low_bits != bucket
         begin = self._bucket_begins(bucket)
         # The two buckets' sizes are the runs of ones there: read at once unless they are long.
         bits = _fields_at(self._unary, begin)
@@ -258,8 +261,10 @@ class Index:
         lows = _fields_at(self._lows, entry * self._low_bits) & np.uint64((1 << self._low_bits) - 1)
         high = bucket[owner] + (within >= count[owner])
         locations = ((high << self._low_bits) | lows.astype(np.int64)) - first_key[owner]
-        keep = (locations >= 0) & (locations < self._frames)
+        keep = (locations >= 0) & (locations < span)
         locations, owner = locations[keep], owner[keep]
+        if slot is not None:
+            return Postings(np.full(len(locations), slot, np.int32), locations.astype(np.int32), asked[owner])
         slots = self._block_slots[locations >> self._block_bits]
         while (past := locations >= self._next_starts[slots]).any():
             slots += past

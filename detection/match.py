@@ -122,10 +122,8 @@ def _hits(index: Index, query: Fingerprint, shift_indices: np.ndarray = np.arang
     usable = (shifted >= 0) & (shifted < ANCHOR_CELLS)
     tried, hash_of_row = np.nonzero(usable)
     shift_of_row = shift_indices[tried]
-    postings: Postings = index.lookup(query.hashes[hash_of_row].astype(np.int64) - _SHIFTS[shift_of_row] * ANCHOR_STEP)
-    if slot is not None:
-        on_track = postings.track_slots == slot
-        postings = Postings(postings.track_slots[on_track], postings.track_frames[on_track], postings.query_rows[on_track])
+    postings: Postings = index.lookup(query.hashes[hash_of_row].astype(np.int64) - _SHIFTS[shift_of_row] * ANCHOR_STEP,
+                                      slot)
     shift_index = shift_of_row[postings.query_rows]
     rows = hash_of_row[postings.query_rows]
     query_frames = query.frames[rows].astype(np.float64)

@@ -37,6 +37,21 @@ def test_lookup_finds_exactly_the_entries_sharing_each_query_hash():
     assert got == expected and len(got) > 40
 
 
+def test_a_lookup_for_one_track_finds_exactly_that_track_s_entries():
+    rng = np.random.default_rng(4)
+    tracks = [fingerprint_of(rng, int(rng.integers(0, 400)), 40_000) for _ in range(50)]
+    index = Index(list(range(100, 150)), tracks)
+    query = np.concatenate([fp.hashes[:5] for fp in tracks]).astype(np.uint32)
+    every = index.lookup(query)
+    for slot in (0, 7, 23, 49):
+        found = index.lookup(query, slot)
+        assert set(found.track_slots.tolist()) <= {slot}
+        got = sorted(zip(found.track_frames.tolist(), found.query_rows.tolist()))
+        assert got == sorted((frame, row) for s, frame, row in zip(every.track_slots.tolist(), every.track_frames.tolist(),
+                                                                  every.query_rows.tolist()) if s == slot)
+        assert len(got) >= min(5, len(tracks[slot]))
+
+
 def test_large_catalogs_keep_every_location_bit():
     long_track = Fingerprint(np.array([5, 6], np.uint32), np.array([0, (1 << 22) - 1], np.int32))
     index = Index(list(range(2000)), [Fingerprint(np.zeros(0, np.uint32), np.zeros(0, np.int32))] * 1999 + [long_track])
@@ -128,3 +143,7 @@ def test_long_runs_of_entries_and_hashes_across_two_buckets_are_found_whole():
     expected = sorted((slot, int(frame), row) for row, q_hash in enumerate(hashes)
                       for slot, fp in enumerate(tracks) for h, frame in zip(fp.hashes, fp.frames) if h == q_hash)
     assert got == expected and len(got) == sum(counts)
+    for slot in range(4):
+        mine = index.lookup(np.array(hashes, np.uint32), slot)
+        assert sorted(zip(mine.track_slots.tolist(), mine.track_frames.tolist(), mine.query_rows.tolist())) == [
+            hit for hit in expected if hit[0] == slot]
