@@ -13,7 +13,7 @@ import asyncpg
 from airspin.settings import Settings
 from airspin.stats import PipelineStats
 from detection.index import Index
-from storage.catalog import catalog_version, load_index, stale_fingerprints
+from storage.catalog import catalog_version, load_index, stale_fingerprints, tracks_without_peaks
 from storage.pool import create_pool
 
 log = logging.getLogger(__name__)
@@ -48,4 +48,7 @@ class Runtime:
                 if stale := await stale_fingerprints(pool):
                     log.warning("%d tracks have fingerprints of an older scheme and are not matched: "
                                 "register their files again with `airspin catalog add`", stale)
+                if without := await tracks_without_peaks(pool):
+                    log.warning("%d tracks have no prominent peaks: edges under talk are dated from their "
+                                "hashes alone; register their files again with `airspin catalog add`", without)
         return self._index

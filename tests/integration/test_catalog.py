@@ -7,7 +7,7 @@ import pytest
 
 from detection.audio import AUDIO_IDENTITY
 from detection.fingerprint import SCHEME
-from storage.catalog import load_index, stale_fingerprints
+from storage.catalog import load_index, stale_fingerprints, tracks_without_peaks
 from synth.encode import write_audio
 from synth.music import song
 from tests.services import RATE, airspin
@@ -107,6 +107,7 @@ async def test_a_track_registered_before_peaks_were_kept_gets_them_when_its_file
     await pool.execute("UPDATE fingerprints SET peaks = NULL WHERE track_id = $1", track_id)
     _, index = await load_index(pool)
     assert track_id in index.track_ids.tolist() and len(index.peaks(slot, 0, 10_000)[0]) == 0
+    assert await tracks_without_peaks(pool) >= 1
 
     version = await pool.fetchval("SELECT version FROM catalog_version")
     again = await asyncio.to_thread(airspin, settings, "catalog", "add", str(tmp_path / "no-peaks.flac"))
@@ -115,3 +116,4 @@ async def test_a_track_registered_before_peaks_were_kept_gets_them_when_its_file
     _, index = await load_index(pool)
     slot = index.track_ids.tolist().index(track_id)
     assert [a.tolist() for a in index.peaks(slot, 0, 10_000)] == [a.tolist() for a in stored]
+    assert await pool.fetchval("SELECT peaks IS NULL FROM fingerprints WHERE track_id = $1", track_id) is False
