@@ -105,7 +105,30 @@ def _heard_from(index: Index, samples: np.ndarray, samples_at: float, line: tupl
         furthest = second
     if furthest is None:
         return heard_at
-    there = times[0][shows[0] & (away[0] == furthest)]
-    if not len(there):
+    in_second = away[0] == furthest
+    edge = _edge(times[0][in_second] * direction, shows[0][in_second], float(mean[furthest]))
+    if edge is None:
         return heard_at
-    return min(heard_at, float(there.min())) if direction < 0 else max(heard_at, float(there.max()))
+    return min(heard_at, -edge) if direction < 0 else max(heard_at, edge)
+
+
+def _edge(outward: np.ndarray, shows: np.ndarray, chance: float) -> float | None:
+    """Where the line ends within the furthest second heard, in the units of `outward` (the station
+    times of its peaks there, times the direction away from the evidence), given whether each shows
+    and how often a peak shows by chance there.  The second is heard as a whole, but the song may start (or end) inside it:
+    past that point its peaks show only by chance.  The split that makes the likeliest such story
+    (the song's share before it, chance's after) dates the edge, at the outermost peak that shows
+    before it."""
+    order = np.argsort(outward, kind="stable")
+    outward, shows = outward[order], shows[order].astype(np.float64)
+    chance = float(np.clip(chance, 0.01, 0.99))
+    inner = np.arange(1, len(shows) + 1)
+    shown = np.cumsum(shows)
+    song = np.clip(shown / inner, 0.01, 0.99)
+    outer_shown = shown[-1] - shown
+    outer = len(shows) - inner
+    likelihood = (shown * np.log(song) + (inner - shown) * np.log(1 - song)
+                  + outer_shown * np.log(chance) + (outer - outer_shown) * np.log(1 - chance))
+    split = int(np.argmax(np.where(song > chance, likelihood, -np.inf))) + 1 if (song > chance).any() else 0
+    heard = outward[:split][shows[:split] > 0]
+    return float(heard[-1]) if len(heard) else None

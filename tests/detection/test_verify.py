@@ -2,7 +2,7 @@ import numpy as np
 
 from detection.audio import ANALYSIS_RATE, resample
 from detection.fingerprint import catalog_fingerprint, find_peaks, spectrogram
-from detection.verify import heard_back, heard_on
+from detection.verify import _edge, heard_back, heard_on
 from synth.music import babble, song
 from tests.conftest import RATE
 
@@ -65,3 +65,11 @@ def test_a_song_under_talk_is_heard_on_to_its_end_and_no_further(catalog_songs, 
     assert abs(heard_on(catalog_index, samples, 0.0, (6, 0.0, 1.0), 4.0) - 12.0) < 1.0
     for other in [(6, -3.5, 1.0), (3, 0.0, 1.0)]:
         assert heard_on(catalog_index, samples, 0.0, other, 4.0) == 4.0
+
+
+def test_the_edge_within_the_furthest_second_heard_is_where_chance_takes_over():
+    # Seven peaks the song shows (six of them), then seven where only chance shows some: the edge is the
+    # song's last, not chance's furthest.
+    shows = np.array([1, 1, 0, 1, 1, 1, 1, 0, 1, 0, 0, 1, 0, 0], bool)
+    assert _edge(np.arange(14.0), shows, 0.4) == 6.0
+    assert _edge(np.arange(14.0), np.ones(14, bool), 0.4) == 13.0  # heard through the whole second
