@@ -36,8 +36,6 @@ _WINDOW = np.hanning(N_FFT).astype(np.float32)
 #: which stay in cache: a third faster than in one piece.
 _BLOCK_FRAMES = 256
 _LOW_BIN, _HIGH_BIN = 12, 500  # ~94 Hz to ~3.9 kHz
-#: The bins peaks are picked from.
-BAND = slice(_LOW_BIN, _HIGH_BIN)
 _ABOVE_FRAME_RATIO = np.float32(10 ** (6.0 / 20))  # a peak must stand 6 dB out of its frame's median
 _SILENCE_MAGNITUDE = np.float32(10 ** (-70.0 / 20))  # quieter than -70 dBFS-ish carries no peaks
 _TARGET_MIN_FRAMES, _TARGET_MAX_FRAMES = 3.0, 63.0  # closer pairs time too coarsely to hash
@@ -148,6 +146,12 @@ def _running_max(values: np.ndarray, span: int, out: np.ndarray | None = None) -
     return np.maximum(best[:, :values.shape[1]], best[:, span - width:span - width + values.shape[1]], out=out)
 
 
+def frame_floors(spec: np.ndarray) -> np.ndarray:
+    """What a peak must stand above in each frame: 6 dB over the frame's median magnitude in the band."""
+    middle = (_HIGH_BIN - _LOW_BIN) // 2
+    return np.partition(spec[:, _LOW_BIN:_HIGH_BIN], middle, axis=1)[:, middle] * _ABOVE_FRAME_RATIO
+
+
 def find_peaks(spec: np.ndarray, freq_span: int = LANDMARKS.freq_span, time_span: int = LANDMARKS.time_span) -> Peaks:
     """Local maxima that stand out of their frame, refined between bins and frames on a dB scale.
 
@@ -164,9 +168,7 @@ def find_peaks(spec: np.ndarray, freq_span: int = LANDMARKS.freq_span, time_span
     along_freq = np.empty_like(band)
     for first in range(0, len(band), _BLOCK_FRAMES):
         _running_max(band[first:first + _BLOCK_FRAMES], freq_span, out=along_freq[first:first + _BLOCK_FRAMES])
-    middle = band.shape[1] // 2
-    frame_median = np.partition(band, middle, axis=1)[:, middle:middle + 1]
-    candidate = (band == along_freq) & (band > frame_median * _ABOVE_FRAME_RATIO) & (band > _SILENCE_MAGNITUDE)
+    candidate = (band == along_freq) & (band > frame_floors(spec)[:, None]) & (band > _SILENCE_MAGNITUDE)
     candidate[1:] &= band[1:] >= along_freq[:-1]
     candidate[:-1] &= band[:-1] >= along_freq[1:]
     frames, bins = np.nonzero(candidate)

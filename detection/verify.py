@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from detection.fingerprint import BAND, FRAME_SECONDS, spectrogram
+from detection.fingerprint import FRAME_SECONDS, frame_floors, spectrogram
 from detection.index import Index
 
 #: A predicted peak shows if the station's spectrum peaks within a frame of it, at its bin, at least as
-#: loud as the CHECK_BINS either side and standing 6 dB out of its frame's median (as picking a peak asks).
+#: loud as the CHECK_BINS either side and over its frame's floor (as picking a peak asks, see frame_floors).
 CHECK_BINS = 3
-_ABOVE_MEDIAN = np.float32(10 ** (6.0 / 20))
 #: The line shifted by these many seconds either way is chance's measure: far enough that the song's own
 #: peaks do not line up again (it is a second or more off), near enough that it is the same audio.
 NULL_SHIFTS_S = np.concatenate([-np.arange(1.1, 6.0, 0.37), np.arange(1.1, 6.0, 0.37)])
@@ -71,8 +70,7 @@ def _heard_from(index: Index, samples: np.ndarray, samples_at: float, line: tupl
     seconds = int(heard_at - samples_at if direction < 0 else samples_until - heard_at)
     if seconds < 1 or not samples_at <= heard_at <= samples_until:
         return heard_at
-    middle = (BAND.stop - BAND.start) // 2
-    floors = np.partition(spec[:, BAND], middle, axis=1)[:, middle] * _ABOVE_MEDIAN
+    floors = frame_floors(spec)
     # Track frames of every peak that any shift of the line puts in the samples.
     reach = float(np.abs(NULL_SHIFTS_S).max()) + 1.0
     first = int((samples_at - reach - alignment_at) * speed / FRAME_SECONDS)
