@@ -62,6 +62,10 @@ class Recall:
     #: The line the last window heard for the first time, and the start it was read back to.
     new_line: tuple | None = None  # ((track_id, alignment, speed), start)
 
+    def follows(self, line: tuple[int, float, float]) -> bool:
+        """Whether the last window heard this airing (matched it or followed it in the dense read)."""
+        return any(_same_airing(line, followed) for followed in self.lines)
+
     def forget(self) -> None:
         self.earlier.clear()
         self.heard.clear()
@@ -118,8 +122,8 @@ def analyse(index: Index, window: Window, params: MatchParams = MatchParams(), r
         verdict = replace(verdict, match=_heard_on(index, window, verdict.match))
     # A hint carries an airing on only where it agrees with a line followed (see detection.plays).
     verdict = replace(verdict, hints=tuple(
-        _heard_on(index, window, hint) if any(_same_airing(_line(hint, window.start_at), line) for line in recall.lines)
-        else hint for hint in verdict.hints))
+        _heard_on(index, window, hint) if recall.follows(_line(hint, window.start_at)) else hint
+        for hint in verdict.hints))
     if verdict.match is not None:
         found = verdict.match
         fields.update(track_id=found.track_id, track_offset_s=found.track_offset_s, speed=found.speed, score=found.score,
@@ -177,7 +181,7 @@ def _read_back_hint(index: Index, recall: Recall, window: Window, hint: Match, p
     one.  Lines already followed need no reading back.
     """
     line = _line(hint, window.start_at)
-    if not recall.earlier or any(_same_airing(line, followed) for followed in recall.lines):
+    if not recall.earlier or recall.follows(line):
         return hint
     earlier_at, earlier_pcm = recall.earlier[-1]
     earlier_until = earlier_at + len(earlier_pcm) / 2 / ANALYSIS_RATE  # two bytes a sample
