@@ -31,8 +31,9 @@ async def add_track(pool: asyncpg.Pool, info: TrackInfo, fp: Fingerprint, peaks:
     """Register a track with its fingerprint and prominent peaks; returns (track id, whether it was new).
 
     The same audio again changes nothing, unless its stored fingerprint was made by an older scheme or
-    has no peaks (registered before they were kept): then the new fingerprint and peaks replace it.  A track registered before its audio was hashed the way it
-    is now (see AUDIO_IDENTITY) is known by its reference, and takes the new hash and fingerprint.
+    has no peaks (registered before they were kept): then the new fingerprint and peaks replace it.  A
+    track registered before its audio was hashed the way it is now (see AUDIO_IDENTITY) is known by its
+    reference, and takes the new hash, fingerprint and peaks.
     """
     async with pool.acquire() as conn, conn.transaction():
         existing = await conn.fetchrow(
