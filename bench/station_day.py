@@ -233,7 +233,7 @@ def print_scores(scores: Scores) -> None:
 def simulate(profile: Profile, seed: int, minutes: float, songs: int, music: Path | None = None,
              play_params: PlayParams = PlayParams()):
     """Build, air and scan a station day; returns (scores, recordings, catalog size, aired s, CPU s,
-    index kB per catalog minute)."""
+    index kB per catalog minute, of which prominent peaks)."""
     rng = np.random.default_rng(seed)
     recordings = load_recordings(music, songs, rng)
     catalog_ids = set(rng.choice(len(recordings), size=len(recordings) * 2 // 3, replace=False).tolist())
@@ -248,7 +248,7 @@ def simulate(profile: Profile, seed: int, minutes: float, songs: int, music: Pat
     aired_s = len(aired) / RATE
     catalog_minutes = sum(len(recordings[i]) for i in catalog_ids) / RATE / 60
     return (evaluate(truth, plays, aired_s), len(recordings), len(catalog_ids), aired_s, cpu,
-            index.nbytes / 1000 / catalog_minutes)
+            index.nbytes / 1000 / catalog_minutes, index.peak_nbytes / 1000 / catalog_minutes)
 
 
 def main() -> None:
@@ -261,12 +261,12 @@ def main() -> None:
     parser.add_argument("--max-gap-s", type=float, default=PlayParams.max_gap_s,
                         help="seconds without a match that end a play")
     args = parser.parse_args()
-    scores, recordings, catalog, aired_s, cpu, index_kb = simulate(PROFILES[args.profile], args.seed, args.minutes,
+    scores, recordings, catalog, aired_s, cpu, index_kb, peaks_kb = simulate(PROFILES[args.profile], args.seed, args.minutes,
                                                                    args.songs, args.music,
                                                                    PlayParams(max_gap_s=args.max_gap_s))
     print(f"profile {args.profile}, seed {args.seed}: {recordings} recordings, {catalog} in the catalog, "
           f"{aired_s / 60:.0f} aired minutes ({aired_s / cpu:.0f} aired s per CPU s); "
-          f"index {index_kb:.1f} kB per catalog minute")
+          f"index {index_kb:.1f} kB per catalog minute (prominent peaks {peaks_kb:.2f} of them)")
     print_scores(scores)
 
 
