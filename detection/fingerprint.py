@@ -103,17 +103,23 @@ LANDMARKS = Density(31, 17, 5)
 ECHO = Density(21, 11, 12)
 
 
-def spectrogram(samples: np.ndarray) -> np.ndarray:
-    """STFT magnitude scaled so that a full-scale sine peaks near 1, shape (frames, bins)."""
+def spectrogram(samples: np.ndarray, known: np.ndarray | None = None) -> np.ndarray:
+    """STFT magnitude scaled so that a full-scale sine peaks near 1, shape (frames, bins).
+
+    `known`: its first frames, if known already (the audio a window shares with the one before):
+    only the frames after them are computed.
+    """
     if len(samples) < N_FFT:
         return np.zeros((0, N_FFT // 2 + 1), dtype=np.float32)
     frames = np.lib.stride_tricks.sliding_window_view(samples, N_FFT)[::HOP]
     spec = np.empty((len(frames), N_FFT // 2 + 1), np.float32)
+    done = 0 if known is None else min(len(known), len(frames))
+    spec[:done] = known[:done] if done else 0
     # scipy.fft keeps float32 (numpy's FFT would widen to float64 and take five times as long).
-    for first in range(0, len(frames), _BLOCK_FRAMES):
-        np.abs(scipy.fft.rfft(frames[first:first + _BLOCK_FRAMES] * _WINDOW, axis=1),
-               out=spec[first:first + _BLOCK_FRAMES])
-    spec *= np.float32(4 / N_FFT)
+    for first in range(done, len(frames), _BLOCK_FRAMES):
+        block = spec[first:first + _BLOCK_FRAMES]
+        np.abs(scipy.fft.rfft(frames[first:first + _BLOCK_FRAMES] * _WINDOW, axis=1), out=block)
+        block *= np.float32(4 / N_FFT)
     return spec
 
 
@@ -243,8 +249,12 @@ def pair_gaps(hashes: np.ndarray) -> np.ndarray:
 
 def fingerprint(samples: np.ndarray, density: Density = LANDMARKS) -> Fingerprint:
     """Fingerprint mono float32 samples at ANALYSIS_RATE."""
-    peaks = find_peaks(spectrogram(np.asarray(samples, dtype=np.float32)), density.freq_span, density.time_span)
-    return pair_peaks(peaks, density.fanout)
+    return landmarks(spectrogram(np.asarray(samples, dtype=np.float32)), density)
+
+
+def landmarks(spec: np.ndarray, density: Density = LANDMARKS) -> Fingerprint:
+    """The fingerprint of a spectrogram."""
+    return pair_peaks(find_peaks(spec, density.freq_span, density.time_span), density.fanout)
 
 
 #: A catalog recording also keeps its most prominent peaks, to check a line already known against a

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from detection.audio import ANALYSIS_RATE, pcm16_decode, pcm16_encode
-from detection.fingerprint import ECHO, HOP, PAIR_SECONDS, fingerprint
+from detection.fingerprint import ECHO, HOP, PAIR_SECONDS, fingerprint, landmarks, spectrogram
 from detection.index import Index
 from detection.match import Match, MatchParams, echo, judge, read_line, same_line
 from detection.plays import Play, PlayParams, StationState, WindowResult, advance, alignment
 from detection.verify import heard_back, heard_on
-from detection.windows import Chunk, Window, Windower
+from detection.windows import HOP_SECONDS, Chunk, Window, Windower
 
 
 def chunk_recording(
@@ -61,10 +61,27 @@ class Recall:
     lines: list = field(default_factory=list)  # (track_id, alignment, speed)
     #: The line the last window heard for the first time, and the start it was read back to.
     new_line: tuple | None = None  # ((track_id, alignment, speed), start)
+    #: The audio the next window should start with (windows overlap by half), and the last window's
+    #: spectrogram frames of it: (samples, frames).
+    overlap: tuple | None = None
 
     def follows(self, line: tuple[int, float, float]) -> bool:
         """Whether the last window heard this airing (matched it or followed it in the dense read)."""
         return any(_same_airing(line, followed) for followed in self.lines)
+
+    def spectrogram(self, window: Window) -> np.ndarray:
+        """The window's spectrogram.  Windows overlap by half: the frames of the audio a window shares
+        with the last one are taken from that one's (computed whole, spectrograms took a tenth of a
+        station's time)."""
+        samples = np.asarray(window.samples, np.float32)
+        known = None
+        if self.overlap is not None:
+            shared, frames = self.overlap
+            if np.array_equal(samples[:len(shared)], shared):
+                known = frames
+        spec = spectrogram(samples, known)
+        self.overlap = (samples[HOP_FRAMES * HOP:].copy(), spec[HOP_FRAMES:].copy())
+        return spec
 
     def forget(self) -> None:
         self.earlier.clear()
@@ -83,6 +100,10 @@ class Recall:
             end_at = start_at + len(samples) / ANALYSIS_RATE
             spans.append((start_at, end_at))
         return windows[0][0], np.concatenate(pieces), spans[:-1]
+
+
+#: Spectrogram frames from one window's start to the next's.
+HOP_FRAMES = round(HOP_SECONDS * ANALYSIS_RATE) // HOP
 
 
 def _in_window(line: tuple[int, float, float], start_at: float) -> Match:
@@ -105,7 +126,8 @@ def analyse(index: Index, window: Window, params: MatchParams = MatchParams(), r
     recall = recall if recall is not None else Recall()
     if window.discontinuity:
         recall.forget()
-    verdict = judge(index, fingerprint(window.samples), params)
+    spec = recall.spectrogram(window)
+    verdict = judge(index, landmarks(spec), params)
     fields = dict(start_at=window.start_at, end_at=window.end_at, session=window.session,
                   discontinuity=window.discontinuity, final=window.final, icy_title=window.icy_title)
     known = [_in_window(line, window.start_at) for line in recall.lines]
@@ -115,7 +137,7 @@ def analyse(index: Index, window: Window, params: MatchParams = MatchParams(), r
     # the next sooner).  A song aired again straight after itself puts its own repeats on the earlier
     # airing's line: that line ends where the new airing is matched.
     fading = [line for line in known if not (verdict.match and verdict.match.track_id == line.track_id)]
-    dense = fingerprint(window.samples, ECHO) if fading else None
+    dense = landmarks(spec, ECHO) if fading else None
     echoes = [_heard_on(index, window, found)
               for line in fading if (found := echo(index, dense, line, params)) is not None]
     if verdict.match is not None:

@@ -54,3 +54,12 @@ def test_time_neighbours_stop_at_the_ends_of_the_cell_range():
     closest = pair(13.0, 12.0, 14.0)
     neighbours = with_time_neighbours(closest)
     assert len(neighbours) == 2 and sorted(neighbours.hashes - closest.hashes[0]) == [0, 1]
+
+
+def test_a_spectrogram_whose_first_frames_are_known_computes_only_the_rest_and_matches_the_whole():
+    samples = np.random.default_rng(5).standard_normal(8 * ANALYSIS_RATE).astype(np.float32)
+    whole = spectrogram(samples)
+    assert np.array_equal(spectrogram(samples, whole[:100]), whole)
+    marked = whole[:100] + 1.0  # frames passed in are taken as they are, not recomputed
+    assert np.array_equal(spectrogram(samples, marked)[:100], marked)
+    assert np.array_equal(spectrogram(samples, marked)[100:], whole[100:])

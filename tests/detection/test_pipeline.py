@@ -5,7 +5,7 @@ import pytest
 
 from detection.audio import ANALYSIS_RATE, pcm16_encode, resample
 from detection import pipeline
-from detection.fingerprint import FRAME_SECONDS, HOP, PAIR_SECONDS, fingerprint
+from detection.fingerprint import FRAME_SECONDS, HOP, PAIR_SECONDS, fingerprint, spectrogram
 from detection.match import LineReading, Match, MatchParams, Verdict, match, read_line
 from detection.pipeline import Recall, chunk_recording, scan
 from detection.windows import Window
@@ -317,3 +317,20 @@ def test_a_line_two_windows_in_a_row_hint_at_on_hits_of_their_own_is_read_back(
     assert results[0].hints == [[4, 2.0, 12.0 + first_hinted_s, 19.5]]
     assert reads == ([((4, 2.0, 1.0), 17.0)] if read_back else [])
     assert results[1].hints == [[4, 2.0, 14.0 if read_back else 17.0, 16.0 + next_last_s]]
+
+
+def test_a_window_takes_the_spectrogram_frames_of_the_audio_it_shares_with_the_last_window():
+    audio = np.random.default_rng(8).standard_normal(20 * ANALYSIS_RATE).astype(np.float32)
+    hop = pipeline.HOP_FRAMES * HOP  # a window starts this many samples after the last
+    first, second = (Window(0.0, audio[at:at + 8 * ANALYSIS_RATE], "s", False, False) for at in (0, hop))
+    recall = Recall()
+    assert np.array_equal(recall.spectrogram(first), spectrogram(first.samples))
+    shared, frames = recall.overlap
+    recall.overlap = (shared, frames + 1.0)  # marked, to see where the second window's frames come from
+    spec = recall.spectrogram(second)
+    assert np.array_equal(spec[:len(frames)], frames + 1.0)
+    assert np.array_equal(spec[len(frames):], spectrogram(second.samples)[len(frames):])
+    # A window that does not go on from the last (audio lost between) is computed whole.
+    later = Window(30.0, audio[3 * hop:3 * hop + 8 * ANALYSIS_RATE], "s", False, False)
+    recall.overlap = (recall.overlap[0], recall.overlap[1] + 1.0)
+    assert np.array_equal(recall.spectrogram(later), spectrogram(later.samples))
