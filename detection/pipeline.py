@@ -14,7 +14,7 @@ import numpy as np
 from detection.audio import ANALYSIS_RATE, pcm16_decode, pcm16_encode
 from detection.fingerprint import ECHO, HOP, PAIR_SECONDS, fingerprint, landmarks, spectrogram
 from detection.index import Index
-from detection.match import Match, MatchParams, echo, judge, read_line, same_line
+from detection.match import LastLookup, Match, MatchParams, echo, judge, read_line, same_line
 from detection.plays import Play, PlayParams, StationState, WindowResult, advance, alignment
 from detection.verify import heard_back, heard_on
 from detection.windows import HOP_SECONDS, Chunk, Window, Windower
@@ -64,6 +64,7 @@ class Recall:
     #: The audio the next window should start with (windows overlap by half), and the last window's
     #: spectrogram frames of it: (samples, frames).
     overlap: tuple | None = None
+    last_lookup: LastLookup = field(default_factory=lambda: LastLookup(HOP_FRAMES))
 
     def follows(self, line: tuple[int, float, float]) -> bool:
         """Whether the last window heard this airing (matched it or followed it in the dense read)."""
@@ -127,7 +128,7 @@ def analyse(index: Index, window: Window, params: MatchParams = MatchParams(), r
     if window.discontinuity:
         recall.forget()
     spec = recall.spectrogram(window)
-    verdict = judge(index, landmarks(spec), params)
+    verdict = judge(index, landmarks(spec), params, recall.last_lookup)
     fields = dict(start_at=window.start_at, end_at=window.end_at, session=window.session,
                   discontinuity=window.discontinuity, final=window.final, icy_title=window.icy_title)
     known = [_in_window(line, window.start_at) for line in recall.lines]

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from detection.audio import resample
-from detection.fingerprint import ECHO, FRAME_SECONDS, fingerprint
-from detection.match import Match, _Line, _extent, _unlikely_count, calibrated_confidence, echo, match, read_line
+from detection.fingerprint import ECHO, FRAME_SECONDS, HOP, fingerprint
+from detection.match import (LastLookup, Match, _Line, _extent, _hits, _unlikely_count, calibrated_confidence, echo, match,
+                             read_line)
 from synth.music import babble, song
 from tests.conftest import RATE
 
@@ -140,3 +141,39 @@ def test_a_match_reports_the_calibrated_confidence_of_its_score(catalog_songs, c
     clean = match(catalog_index, query(catalog_songs[3][20 * RATE:28 * RATE]))
     assert clean.confidence == round(calibrated_confidence(clean.score, catalog_index.track_count), 6)
     assert clean.confidence > 0.99
+
+
+
+def same_hits(a, b) -> bool:
+    return all(np.array_equal(getattr(a, name), getattr(b, name)) for name in a.__dataclass_fields__)
+
+
+def test_the_next_window_of_a_stream_reads_only_the_hashes_it_does_not_share_with_the_last(
+        catalog_songs, catalog_index, monkeypatch):
+    audio = resample(np.concatenate([catalog_songs[4][:20 * RATE], catalog_songs[7][:20 * RATE]]), RATE)
+    hop = 125 * HOP  # windows 4 s apart, as the pipeline cuts them
+    rows_read, plain_lookup = [], catalog_index.lookup
+
+    def counted(row_hashes, slot=None):
+        rows_read.append(len(row_hashes))
+        return plain_lookup(row_hashes, slot)
+
+    last = LastLookup(125)
+    for start in range(0, len(audio) - 2 * hop + 1, hop):
+        window = fingerprint(audio[start:start + 2 * hop])
+        monkeypatch.setattr(catalog_index, "lookup", counted)
+        remembered, plain = _hits(catalog_index, window, last=last), _hits(catalog_index, window)
+        monkeypatch.setattr(catalog_index, "lookup", plain_lookup)
+        assert same_hits(remembered, plain)  # the very same hits, in the same order
+    rows_read, rows_asked = rows_read[0::2], rows_read[1::2]
+    assert len(rows_read) == 9 and rows_read[0] == rows_asked[0]
+    # Every later window finds a long run of the last one's hashes, and reads the rest only.
+    assert all(read < 0.85 * asked for read, asked in zip(rows_read[1:], rows_asked[1:])), (rows_read, rows_asked)
+    assert sum(rows_read[1:]) < 0.8 * sum(rows_asked[1:])
+
+
+def test_windows_that_do_not_go_on_from_the_last_get_the_hits_of_a_plain_lookup(catalog_songs, catalog_index):
+    last = LastLookup(125)
+    for song_id, start in ((2, 0), (2, 3), (5, 10), (5, 30), (5, 34), (5, 34)):
+        window = query(catalog_songs[song_id][start * RATE:(start + 8) * RATE])
+        assert same_hits(_hits(catalog_index, window, last=last), _hits(catalog_index, window))

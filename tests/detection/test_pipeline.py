@@ -245,7 +245,7 @@ def _two_windows_read_back(catalog_index, monkeypatch, verdicts, moved_back_s):
     """Analyse windows at 12 and 16 s that judge gives these verdicts, with every read back moving the
     start `moved_back_s` earlier; returns the reads' (line, from) and the window results."""
     verdicts = iter(verdicts)
-    monkeypatch.setattr(pipeline, "judge", lambda index, query, params: next(verdicts))
+    monkeypatch.setattr(pipeline, "judge", lambda index, query, params, last: next(verdicts))
     reads = []
 
     def read_back(index, recall, window, line, heard_at, params):
@@ -286,7 +286,7 @@ def test_a_line_the_window_only_hints_at_is_still_read_in_the_dense_fingerprint(
     matched = Match(4, 10.0, 1.0, 60, 1.0, 0.0, 8.0)
     hinted = replace(matched, track_offset_s=14.0, score=5, last_hit_s=2.0)
     verdicts = iter([Verdict(matched), Verdict(hints=(hinted,))])
-    monkeypatch.setattr(pipeline, "judge", lambda index, query, params: next(verdicts))
+    monkeypatch.setattr(pipeline, "judge", lambda index, query, params, last: next(verdicts))
     dense_reads = []
 
     def dense_echo(index, query, known, params):
