@@ -174,18 +174,27 @@ def find_peaks(spec: np.ndarray, freq_span: int = LANDMARKS.freq_span, time_span
     along_freq = np.empty_like(band)
     for first in range(0, len(band), _BLOCK_FRAMES):
         _running_max(band[first:first + _BLOCK_FRAMES], freq_span, out=along_freq[first:first + _BLOCK_FRAMES])
-    candidate = (band == along_freq) & (band > frame_floors(spec)[:, None]) & (band > _SILENCE_MAGNITUDE)
-    candidate[1:] &= band[1:] >= along_freq[:-1]
-    candidate[:-1] &= band[:-1] >= along_freq[1:]
-    frames, bins = np.nonzero(candidate)
+    # (The other tests look at the maxima of their frequency span alone, one cell in twenty or so.)
+    frames, bins = set_cells(band == along_freq)
+    level = band[frames, bins]
+    keep = (level > frame_floors(spec)[frames]) & (level > _SILENCE_MAGNITUDE)
+    keep &= (frames == 0) | (level >= along_freq[np.maximum(frames - 1, 0), bins])
+    keep &= (frames == last) | (level >= along_freq[np.minimum(frames + 1, last), bins])
+    frames, bins, level = frames[keep], bins[keep], level[keep]
     rows = frames[:, None] + np.arange(-(time_span // 2), time_span // 2 + 1)
     around = np.where((rows >= 0) & (rows <= last), along_freq[np.clip(rows, 0, last), bins[:, None]], -np.inf)
-    keep = band[frames, bins] >= around.max(axis=1)
+    keep = level >= around.max(axis=1)
     frames, bins = frames[keep], bins[keep] + _LOW_BIN
     at = _db(spec[frames, bins])
     bin_shift = _vertex(_db(spec[frames, bins - 1]), at, _db(spec[frames, bins + 1]))
     frame_shift = _vertex(_db(spec[np.maximum(frames - 1, 0), bins]), at, _db(spec[np.minimum(frames + 1, last), bins]))
     return Peaks(frames + frame_shift, bins + bin_shift)
+
+
+def set_cells(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The row and column of every set cell of a 2-D mask, row by row: np.nonzero's answer, several
+    times faster than its 2-D path."""
+    return np.divmod(np.flatnonzero(mask), mask.shape[1])
 
 
 def _cell(octaves: np.ndarray, per_octave: int, cells: int) -> np.ndarray:
@@ -210,7 +219,7 @@ def pair_peaks(peaks: Peaks, fanout: int = LANDMARKS.fanout) -> Fingerprint:
     valid = (in_range & (dt >= _TARGET_MIN_FRAMES) & (dt <= _TARGET_MAX_FRAMES)
              & (np.abs(ratio) < _TARGET_MAX_OCTAVES))
     valid &= np.cumsum(valid, axis=1) <= fanout  # the first `fanout` valid targets of each anchor
-    a_idx, t_pos = np.nonzero(valid)
+    a_idx, t_pos = set_cells(valid)
     anchor_log = log_freq[a_idx]
     anchor_cell = _cell(anchor_log - np.log2(_LOW_BIN), ANCHOR_CELLS_PER_OCTAVE, ANCHOR_CELLS)
     ratio_cell = _cell(ratio[a_idx, t_pos] + _TARGET_MAX_OCTAVES, _RATIO_CELLS_PER_OCTAVE, 1 << _RATIO_BITS)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from detection.fingerprint import (ANCHOR_CELLS, ANCHOR_CELLS_PER_OCTAVE, ANCHOR_STEP, FRAME_SECONDS,
-                                   Fingerprint, pair_gaps, with_time_neighbours)
+                                   Fingerprint, pair_gaps, set_cells, with_time_neighbours)
 from detection.index import Index, Postings
 
 #: Anchor shifts tried: ±3 cells of 2.2% cover speed changes of about ±6%.
@@ -176,7 +176,7 @@ def _hits(index: Index, query: Fingerprint, shift_indices: np.ndarray = np.arang
     shifted = anchors[None, :] - _SHIFTS[shift_indices, None]
     usable = (shifted >= 0) & (shifted < ANCHOR_CELLS)
     # Rows hash by hash, so that a run of hashes is a run of rows (see LastLookup).
-    hash_of_row, tried = np.nonzero(usable.T)
+    hash_of_row, tried = set_cells(usable.T)
     shift_of_row = shift_indices[tried]
     row_hashes = query.hashes[hash_of_row].astype(np.int64) - _SHIFTS[shift_of_row] * ANCHOR_STEP
     postings: Postings = (index.lookup(row_hashes, slot) if last is None

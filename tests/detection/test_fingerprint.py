@@ -3,7 +3,7 @@ from scipy.ndimage import maximum_filter1d
 
 from detection.audio import ANALYSIS_RATE
 from detection.fingerprint import (N_FFT, Fingerprint, Peaks, _running_max, find_peaks, fingerprint, pair_gaps, pair_peaks,
-                                  spectrogram, with_time_neighbours)
+                                  set_cells, spectrogram, with_time_neighbours)
 
 
 def test_running_max_is_a_sliding_maximum_with_nothing_past_the_ends():
@@ -63,3 +63,10 @@ def test_a_spectrogram_whose_first_frames_are_known_computes_only_the_rest_and_m
     marked = whole[:100] + 1.0  # frames passed in are taken as they are, not recomputed
     assert np.array_equal(spectrogram(samples, marked)[:100], marked)
     assert np.array_equal(spectrogram(samples, marked)[100:], whole[100:])
+
+
+def test_set_cells_are_numpy_s_nonzero_row_by_row():
+    mask = np.random.default_rng(2).random((37, 53)) < 0.1
+    rows, columns = set_cells(mask)
+    assert [rows.tolist(), columns.tolist()] == [part.tolist() for part in np.nonzero(mask)]
+    assert [part.tolist() for part in set_cells(mask.T)] == [part.tolist() for part in np.nonzero(mask.T)]
