@@ -139,13 +139,13 @@ def analyse(index: Index, window: Window, params: MatchParams = MatchParams(), r
     # airing's line: that line ends where the new airing is matched.
     fading = [line for line in known if not (verdict.match and verdict.match.track_id == line.track_id)]
     dense = landmarks(spec, ECHO) if fading else None
-    echoes = [_heard_on(index, window, found)
+    echoes = [_heard_on(index, window, spec, found)
               for line in fading if (found := echo(index, dense, line, params)) is not None]
     if verdict.match is not None:
-        verdict = replace(verdict, match=_heard_on(index, window, verdict.match))
+        verdict = replace(verdict, match=_heard_on(index, window, spec, verdict.match))
     # A hint carries an airing on only where it agrees with a line followed (see detection.plays).
     verdict = replace(verdict, hints=tuple(
-        _heard_on(index, window, hint) if recall.follows(_line(hint, window.start_at)) else hint
+        _heard_on(index, window, spec, hint) if recall.follows(_line(hint, window.start_at)) else hint
         for hint in verdict.hints))
     if verdict.match is not None:
         found = verdict.match
@@ -183,11 +183,12 @@ def analyse(index: Index, window: Window, params: MatchParams = MatchParams(), r
 CHECK_ON_S = 1.0
 
 
-def _heard_on(index: Index, window: Window, found: Match) -> Match:
-    """The finding with its last hit moved on to where the line's prominent peaks last show in the window."""
+def _heard_on(index: Index, window: Window, spec: np.ndarray, found: Match) -> Match:
+    """The finding with its last hit moved on to where the line's prominent peaks last show in the window
+    (`spec`: its spectrogram)."""
     if len(window.samples) / ANALYSIS_RATE - found.last_hit_s < CHECK_ON_S:
         return found
-    last_at = heard_on(index, window.samples, window.start_at, _line(found, window.start_at),
+    last_at = heard_on(index, spec, window.start_at, _line(found, window.start_at),
                        window.start_at + found.last_hit_s)
     return replace(found, last_hit_s=last_at - window.start_at)
 
@@ -309,7 +310,7 @@ def _heard_since(index: Index, recall: Recall, window: Window, line: tuple[int, 
         if linked == heard_at:
             break
         heard_at = linked
-    return heard_back(index, stretch, stretch_at, line, heard_at)
+    return heard_back(index, spectrogram(stretch), stretch_at, line, heard_at)
 
 
 def scan(index: Index, chunks: Iterable[Chunk], play_params: PlayParams = PlayParams()) -> Iterator[Play]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from detection.fingerprint import FRAME_SECONDS, frame_floors, spectrogram
+from detection.fingerprint import FRAME_SECONDS, frame_floors
 from detection.index import Index
 
 #: A predicted peak shows if the station's spectrum peaks within a frame of it, at its bin, at least as
@@ -43,29 +43,29 @@ def _shows(spec: np.ndarray, floors: np.ndarray, frames: np.ndarray, bins: np.nd
     return shows & inside
 
 
-def heard_back(index: Index, samples: np.ndarray, samples_at: float, line: tuple[int, float, float],
+def heard_back(index: Index, spec: np.ndarray, samples_at: float, line: tuple[int, float, float],
                heard_at: float) -> float:
-    """How far before `heard_at` the line (track, alignment, speed) is heard in the samples (mono at
-    ANALYSIS_RATE, starting at station time `samples_at`): second by second back from `heard_at`, while
-    each second hears it, to the earliest of its peaks that show there.  A second where the track has too
-    few peaks to tell (a rest) is passed over."""
-    return _heard_from(index, samples, samples_at, line, heard_at, -1)
+    """How far before `heard_at` the line (track, alignment, speed) is heard in a station's audio, from
+    its spectrogram (detection.fingerprint.spectrogram of mono samples at ANALYSIS_RATE starting at
+    station time `samples_at`): second by second back from `heard_at`, while each second hears it, to
+    the earliest of its peaks that show there.  A second where the track has too few peaks to tell (a
+    rest) is passed over."""
+    return _heard_from(index, spec, samples_at, line, heard_at, -1)
 
 
-def heard_on(index: Index, samples: np.ndarray, samples_at: float, line: tuple[int, float, float],
+def heard_on(index: Index, spec: np.ndarray, samples_at: float, line: tuple[int, float, float],
              heard_at: float) -> float:
-    """How far after `heard_at` the line is heard in the samples: heard_back, forward (a song fading
+    """How far after `heard_at` the line is heard in the audio: heard_back, forward (a song fading
     under the next one or under talk)."""
-    return _heard_from(index, samples, samples_at, line, heard_at, 1)
+    return _heard_from(index, spec, samples_at, line, heard_at, 1)
 
 
-def _heard_from(index: Index, samples: np.ndarray, samples_at: float, line: tuple[int, float, float],
+def _heard_from(index: Index, spec: np.ndarray, samples_at: float, line: tuple[int, float, float],
                 heard_at: float, direction: int) -> float:
     track_id, alignment_at, speed = line
     slot = int(np.searchsorted(index.track_ids, track_id))
     if slot == index.track_count or index.track_ids[slot] != track_id:
         return heard_at
-    spec = spectrogram(samples)
     samples_until = samples_at + len(spec) * FRAME_SECONDS
     seconds = int(heard_at - samples_at if direction < 0 else samples_until - heard_at)
     if seconds < 1 or not samples_at <= heard_at <= samples_until:
