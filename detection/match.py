@@ -9,6 +9,7 @@ the score, its slope the speed, and its intercept where in the track the window 
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -124,6 +125,11 @@ class LastLookup:
 
     def __init__(self, shift_frames: int):
         self.shift_frames = shift_frames  # frames from one window's start to the next's
+        self._start(None)
+
+    def _start(self, index: Index | None) -> None:
+        """Remember nothing yet, of this index (postings name its tracks' slots: the catalog changes)."""
+        self._index = weakref.ref(index) if index is not None else None
         self.frames = np.zeros(0, np.int32)  # the query's, from the first a next window may share
         self.hashes = np.zeros(0, np.uint32)
         self.hash_of_row = np.zeros(0, np.int64)  # of each row looked up, counted from there
@@ -131,6 +137,8 @@ class LastLookup:
 
     def lookup(self, index: Index, query: Fingerprint, row_hashes: np.ndarray, hash_of_row: np.ndarray) -> Postings:
         """index.lookup(row_hashes), where row i looks up (a hypothesis of) query hash hash_of_row[i]."""
+        if self._index is None or self._index() is not index:
+            self._start(index)
         # The run: from past the start, where peaks with half a neighbourhood cut off differ, on
         # while hashes and frames agree.
         first = int(np.searchsorted(query.frames, _EDGE_FRAMES))

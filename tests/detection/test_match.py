@@ -3,8 +3,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from detection.audio import resample
-from detection.fingerprint import ECHO, FRAME_SECONDS, HOP, fingerprint
+from detection.audio import ANALYSIS_RATE, resample
+from detection.index import Index
+from detection.fingerprint import ECHO, FRAME_SECONDS, HOP, catalog_fingerprint, fingerprint
 from detection.match import (LastLookup, Match, _Line, _extent, _hits, _unlikely_count, calibrated_confidence, echo, match,
                              read_line)
 from synth.music import babble, song
@@ -177,3 +178,14 @@ def test_windows_that_do_not_go_on_from_the_last_get_the_hits_of_a_plain_lookup(
     for song_id, start in ((2, 0), (2, 3), (5, 10), (5, 30), (5, 34), (5, 34)):
         window = query(catalog_songs[song_id][start * RATE:(start + 8) * RATE])
         assert same_hits(_hits(catalog_index, window, last=last), _hits(catalog_index, window))
+
+
+def test_a_window_after_the_catalog_changed_reads_the_new_index_afresh(catalog_songs, catalog_index):
+    # The worker rebuilds its index when the catalog changes: slots then name other tracks.
+    reordered = Index(catalog_index.track_ids[::-1].tolist(),
+                      [catalog_fingerprint(resample(catalog_songs[int(i)], RATE))[0] for i in catalog_index.track_ids[::-1]])
+    audio = resample(catalog_songs[6][:12 * RATE], RATE)
+    last = LastLookup(125)
+    _hits(catalog_index, fingerprint(audio[:8 * ANALYSIS_RATE]), last=last)
+    window = fingerprint(audio[4 * ANALYSIS_RATE:12 * ANALYSIS_RATE])
+    assert same_hits(_hits(reordered, window, last=last), _hits(reordered, window))
