@@ -1,8 +1,9 @@
 """Throughput of the detection path the agents run: fingerprint + match + play, against a large catalog.
 
-    .venv/bin/python bench/pipeline_throughput.py [--tracks 1000] [--minutes 20]
+    .venv/bin/python bench/pipeline_throughput.py [--tracks 1000] [--minutes 20] [--ingest-music DIR]
 
-Prints: catalog ingest speed (decode + fingerprint of FLAC files, times real time per core), index size
+Prints: catalog ingest speed (decode + fingerprint of mono FLAC files, times real time per core; with
+--ingest-music DIR also of every recording in DIR, by format), index size
 (bytes per catalog minute, as stored and in memory) and build time, aired seconds per CPU second of
 fingerprint+match+play on a broadcast, the plays found against the truth, and peak memory.
 The synthetic catalog's fingerprints are cached in .cache/bench so that a second run starts at once.
@@ -17,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from airspin.catalog_files import prepare
-from detection.audio import ANALYSIS_RATE, pcm16_decode, pcm16_encode
+from airspin.catalog_files import find_audio_files, prepare
+from detection.audio import ANALYSIS_RATE, decode_recording, pcm16_decode, pcm16_encode
 from detection.fingerprint import SCHEME, Fingerprint, Peaks, catalog_fingerprint
 from detection.index import Index
 from detection.pipeline import chunk_recording, scan
@@ -69,6 +70,22 @@ def ingest_speed(files: int = 8) -> float:
         return files * 180 / (time.process_time() - started)
 
 
+def ingest_by_format(folder: Path) -> dict[str, tuple[int, float, float, float]]:
+    """Catalog ingest of every recording in a folder, by file format: (files, audio seconds, CPU seconds
+    to decode and fingerprint them as `catalog add` does, CPU seconds of that decoding)."""
+    formats: dict[str, tuple[int, float, float, float]] = {}
+    for path in find_audio_files([folder]):
+        started = time.process_time()
+        recording = decode_recording(path)
+        decoded = time.process_time()
+        catalog_fingerprint(recording.samples)
+        done = time.process_time()
+        files, seconds, cpu, decoding = formats.get(path.suffix.lower().lstrip("."), (0, 0.0, 0.0, 0.0))
+        formats[path.suffix.lower().lstrip(".")] = (files + 1, seconds + len(recording.samples) / ANALYSIS_RATE,
+                                                    cpu + done - started, decoding + decoded - started)
+    return formats
+
+
 def broadcast(tracks: int, minutes: float, seed: int = 7) -> tuple[np.ndarray, list[tuple[int, float, float]]]:
     """Catalog excerpts (30 s to full length), unregistered songs and talk; truth as (track, start, end)."""
     rng = np.random.default_rng(seed)
@@ -94,6 +111,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tracks", type=int, default=1000)
     parser.add_argument("--minutes", type=float, default=20.0)
+    parser.add_argument("--ingest-music", type=Path, metavar="DIR",
+                        help="also time catalog ingest of every recording in DIR, by format")
     args = parser.parse_args()
 
     fps, peaks, spent = catalog_fingerprints(args.tracks)
@@ -109,6 +128,10 @@ def main() -> None:
           f"({index.dropped / entries:.0%} of the hashes too common to keep), "
           f"{entries * 8 / catalog_minutes / 1000:.1f} kB stored in PostgreSQL; built in {built:.2f} CPU s")
     print(f"catalog ingest (decode FLAC + fingerprint): {ingest_speed():.0f}x real time per core")
+    if args.ingest_music:
+        for suffix, (files, seconds, cpu, decoding) in sorted(ingest_by_format(args.ingest_music).items()):
+            print(f"catalog ingest of {args.ingest_music}, {suffix}: {files} files, {seconds:.0f} s: "
+                  f"{seconds / cpu:.0f}x real time per core (decoding {decoding / cpu:.0%} of it)")
 
     samples, truth = broadcast(args.tracks, args.minutes)
     samples = pcm16_decode(pcm16_encode(samples))  # as the wire carries it
