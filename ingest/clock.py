@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 
+import numpy as np
+
 #: A connection's first audio comes in a burst over several reads; until this long after the first
 #: read, stamps are still settling.
 SETTLE_S = 0.5
@@ -79,14 +81,7 @@ class StationClock:
         return self._anchor(sample_index) + sample_index / self.sample_rate
 
     def _anchor(self, sample_index: int) -> float:
-        marks, anchors = self._mark_samples, self._mark_anchors
-        right = bisect_right(marks, sample_index)
-        if right == 0:
-            return anchors[0]
-        if right == len(marks):
-            return anchors[-1]
-        share = (sample_index - marks[right - 1]) / (marks[right] - marks[right - 1])
-        return anchors[right - 1] + share * (anchors[right] - anchors[right - 1])
+        return float(np.interp(sample_index, self._mark_samples, self._mark_anchors))
 
     def _set_anchor(self, anchor: float) -> None:
         self._mark_samples, self._mark_anchors = [0], [anchor]
