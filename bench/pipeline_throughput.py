@@ -80,9 +80,10 @@ def ingest_by_format(folder: Path) -> dict[str, tuple[int, float, float, float]]
         decoded = time.process_time()
         catalog_fingerprint(recording.samples)
         done = time.process_time()
-        files, seconds, cpu, decoding = formats.get(path.suffix.lower().lstrip("."), (0, 0.0, 0.0, 0.0))
-        formats[path.suffix.lower().lstrip(".")] = (files + 1, seconds + len(recording.samples) / ANALYSIS_RATE,
-                                                    cpu + done - started, decoding + decoded - started)
+        suffix = path.suffix.lower().lstrip(".")
+        files, seconds, cpu, decoding = formats.get(suffix, (0, 0.0, 0.0, 0.0))
+        formats[suffix] = (files + 1, seconds + len(recording.samples) / ANALYSIS_RATE, cpu + done - started,
+                           decoding + decoded - started)
     return formats
 
 

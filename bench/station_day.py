@@ -261,9 +261,8 @@ def main() -> None:
     parser.add_argument("--max-gap-s", type=float, default=PlayParams.max_gap_s,
                         help="seconds without a match that end a play")
     args = parser.parse_args()
-    scores, recordings, catalog, aired_s, cpu, index_kb, peaks_kb = simulate(PROFILES[args.profile], args.seed, args.minutes,
-                                                                   args.songs, args.music,
-                                                                   PlayParams(max_gap_s=args.max_gap_s))
+    scores, recordings, catalog, aired_s, cpu, index_kb, peaks_kb = simulate(
+        PROFILES[args.profile], args.seed, args.minutes, args.songs, args.music, PlayParams(max_gap_s=args.max_gap_s))
     print(f"profile {args.profile}, seed {args.seed}: {recordings} recordings, {catalog} in the catalog, "
           f"{aired_s / 60:.0f} aired minutes ({aired_s / cpu:.0f} aired s per CPU s); "
           f"index {index_kb:.1f} kB per catalog minute (prominent peaks {peaks_kb:.2f} of them)")

@@ -114,7 +114,8 @@ def spectrogram(samples: np.ndarray, known: np.ndarray | None = None) -> np.ndar
     frames = np.lib.stride_tricks.sliding_window_view(samples, N_FFT)[::HOP]
     spec = np.empty((len(frames), N_FFT // 2 + 1), np.float32)
     done = 0 if known is None else min(len(known), len(frames))
-    spec[:done] = known[:done] if done else 0
+    if done:
+        spec[:done] = known[:done]
     # scipy.fft keeps float32 (numpy's FFT would widen to float64 and take five times as long).
     for first in range(done, len(frames), _BLOCK_FRAMES):
         block = spec[first:first + _BLOCK_FRAMES]

@@ -113,10 +113,10 @@ def _heard_from(index: Index, spec: np.ndarray, samples_at: float, line: tuple[i
 def _edge(outward: np.ndarray, shows: np.ndarray, chance: float) -> float | None:
     """Where the line ends within the furthest second heard, in the units of `outward` (the station
     times of its peaks there, times the direction away from the evidence), given whether each shows
-    and how often a peak shows by chance there.  The second is heard as a whole, but the song may start
-    (or end) inside it: past that point its peaks show only by chance.  The split that makes the likeliest such story
-    (the song's share before it, chance's after) dates the edge, at the outermost peak that shows
-    before it."""
+    and how often a peak shows by chance there.  The second is heard as a whole, but the song may
+    start (or end) inside it: past that point its peaks show only by chance.  The split that makes
+    the likeliest such story (the song's share before it, chance's after) dates the edge, at the
+    outermost peak that shows before it."""
     order = np.argsort(outward, kind="stable")
     outward, shows = outward[order], shows[order].astype(np.float64)
     chance = float(np.clip(chance, 0.01, 0.99))
